@@ -1,0 +1,141 @@
+// Pure documents the hub mounts: the nginx TLS front for Conjur, the account bootstrap script and
+// the policy-load script. Values that reach a shell are validated ids (DNS labels, fixed paths),
+// and are still single-quoted; secrets are read from mounted files, never put on a command line.
+import { createHash } from "node:crypto";
+import { CONJUR_HTTP_PORT, NGINX_TLS_PORT } from "../naming";
+
+export const NGINX_TLS_DIR = "/etc/nginx/tls";
+export const NGINX_HEALTH_PATH = "/nginx-health";
+
+/** nginx.conf for the unprivileged image: TLS on NGINX_TLS_PORT, proxy to Conjur on loopback. */
+export function buildNginxConfig(): string {
+  return [
+    "worker_processes auto;",
+    "pid /tmp/nginx.pid;",
+    "error_log /dev/stderr warn;",
+    "events { worker_connections 1024; }",
+    "http {",
+    "  access_log /dev/stdout;",
+    "  client_body_temp_path /tmp/client_body;",
+    "  proxy_temp_path /tmp/proxy;",
+    "  fastcgi_temp_path /tmp/fastcgi;",
+    "  uwsgi_temp_path /tmp/uwsgi;",
+    "  scgi_temp_path /tmp/scgi;",
+    "  server_tokens off;",
+    "  server {",
+    `    listen ${NGINX_TLS_PORT} ssl;`,
+    `    ssl_certificate ${NGINX_TLS_DIR}/tls.crt;`,
+    `    ssl_certificate_key ${NGINX_TLS_DIR}/tls.key;`,
+    "    ssl_protocols TLSv1.2 TLSv1.3;",
+    "    ssl_prefer_server_ciphers on;",
+    "    client_max_body_size 10m;",
+    `    location = ${NGINX_HEALTH_PATH} { access_log off; return 200 "ok"; }`,
+    "    location / {",
+    `      proxy_pass http://127.0.0.1:${CONJUR_HTTP_PORT};`,
+    "      proxy_set_header Host $host;",
+    "      proxy_set_header X-Real-IP $remote_addr;",
+    "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    "      proxy_set_header X-Forwarded-Proto https;",
+    "    }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** Paths where the Jobs find their mounted inputs. */
+export const JOB_PATHS = {
+  adminPassword: "/secrets/admin/password",
+  policy: "/policy/policy.yml",
+  caCert: "/etc/conjur/ca/ca.crt",
+  secretsRoot: "/secrets",
+  scratch: "/tmp",
+} as const;
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * Idempotent account bootstrap, run with the Conjur image: migrate the database, then create the
+ * account only if its admin role does not exist yet. The API key that account creation prints is
+ * discarded so it never reaches a log.
+ */
+export function buildBootstrapScript(): string {
+  return [
+    "set -eu",
+    "conjurctl db migrate",
+    'if conjurctl role retrieve-key "$CONJUR_ACCOUNT:user:admin" >/dev/null 2>&1; then',
+    '  echo "account $CONJUR_ACCOUNT exists: nothing to do"',
+    "else",
+    `  conjurctl account create --password-from-stdin --name "$CONJUR_ACCOUNT" < ${JOB_PATHS.adminPassword} >/dev/null`,
+    '  echo "account $CONJUR_ACCOUNT created"',
+    "fi",
+    "",
+  ].join("\n");
+}
+
+/** One Conjur variable the policy-load Job sets from a mounted file. */
+export interface VariableFromFile {
+  readonly variableId: string;
+  readonly file: string;
+}
+
+export interface PolicyLoadScriptInput {
+  /** In-cluster URL of the primary, e.g. `https://conjur-primary.conjur-system.svc`. */
+  readonly primaryUrl: string;
+  readonly account: string;
+  readonly variables: readonly VariableFromFile[];
+  /** How many times to poll the primary before giving up (5 s apart). */
+  readonly waitAttempts?: number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9/_.-]+$/;
+
+/**
+ * Loads the policy into `root` through the REST API with curl, then sets each variable. Loading
+ * is additive (POST): a branch this stack no longer declares is left for an operator to delete.
+ */
+export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
+  for (const v of input.variables) {
+    if (!SAFE_ID.test(v.variableId) || !SAFE_ID.test(v.file)) {
+      throw new Error(`unsafe variable id or path: ${v.variableId} ${v.file}`);
+    }
+  }
+  const attempts = input.waitAttempts ?? 60;
+  const curl = `curl --fail --silent --show-error --cacert ${JOB_PATHS.caCert}`;
+  const auth = `${JOB_PATHS.scratch}/auth-header`;
+  const lines = [
+    "set -eu",
+    `URL=${shellQuote(input.primaryUrl)}`,
+    `ACCOUNT=${shellQuote(input.account)}`,
+    "i=0",
+    `until ${curl} --output /dev/null "$URL/"; do`,
+    "  i=$((i+1))",
+    `  if [ "$i" -ge ${attempts} ]; then echo "primary not reachable at $URL" >&2; exit 1; fi`,
+    "  sleep 5",
+    "done",
+    "# The password goes to curl through a config on stdin, not the command line.",
+    `API_KEY=$(printf 'user = "admin:%s"\\n' "$(cat ${JOB_PATHS.adminPassword})" | ${curl} --config - "$URL/authn/$ACCOUNT/login")`,
+    `TOKEN=$(printf '%s' "$API_KEY" | ${curl} --header 'Accept-Encoding: base64' --data-binary @- "$URL/authn/$ACCOUNT/admin/authenticate")`,
+    `printf 'Authorization: Token token="%s"\\n' "$TOKEN" > ${auth}`,
+    `${curl} --header @${auth} --request POST --data-binary @${JOB_PATHS.policy} "$URL/policies/$ACCOUNT/policy/root" > /dev/null`,
+    'echo "policy loaded into root"',
+    "set_variable() {",
+    `  id=$(printf '%s' "$1" | sed 's|/|%2F|g')`,
+    `  ${curl} --header @${auth} --request POST --data-binary @"$2" "$URL/secrets/$ACCOUNT/variable/$id" > /dev/null`,
+    '  echo "set $1"',
+    "}",
+    ...input.variables.map((v) => `set_variable ${shellQuote(v.variableId)} ${shellQuote(v.file)}`),
+    `rm -f ${auth}`,
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** Short content hash for object names that must change when their inputs change (Jobs). */
+export function contentHash(...parts: readonly string[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("hex").slice(0, 10);
+}

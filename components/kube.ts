@@ -1,0 +1,131 @@
+// Pure builders for Kubernetes object fragments every component repeats: hardened security
+// contexts, resource requirements, namespace labels, common NetworkPolicies, the authenticator's
+// RBAC rules. Plain objects in, plain objects out; no Pulumi import.
+import type { Resources } from "../stacks/defaults";
+
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/** Pod Security admission labels: enforce, audit and warn at one level. */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/audit": level,
+    "pod-security.kubernetes.io/warn": level,
+  };
+}
+
+/** Pod-level context meeting the `restricted` profile, running as the image's non-root uid. */
+export function restrictedPodSecurityContext(uid: number, fsGroup?: number) {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    ...(fsGroup !== undefined ? { fsGroup } : {}),
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Container-level context: no escalation, no capabilities, read-only root (emptyDirs where it writes). */
+export function restrictedContainerSecurityContext(options: { readOnlyRootFilesystem?: boolean } = {}) {
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: options.readOnlyRootFilesystem ?? true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+export function resourceRequirements(r: Resources) {
+  return {
+    requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
+    limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
+  };
+}
+
+/** Small fixed budgets for Jobs and helpers whose size does not depend on the estate. */
+export const JOB_RESOURCES: Resources = {
+  cpuRequest: "50m",
+  memoryRequest: "64Mi",
+  cpuLimit: "500m",
+  memoryLimit: "256Mi",
+};
+
+export function emptyDirVolume(name: string, options: { memory?: boolean; sizeLimit?: string } = {}) {
+  return {
+    name,
+    emptyDir: {
+      ...(options.memory ? { medium: "Memory" } : {}),
+      sizeLimit: options.sizeLimit ?? "64Mi",
+    },
+  };
+}
+
+/** Spread replicas over nodes where possible; a single node still schedules them all. */
+export function preferredAntiAffinity(selector: Record<string, string>) {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+        },
+      ],
+    },
+  };
+}
+
+// ---- NetworkPolicy fragments ----
+
+/** The spec of a policy that selects every pod and allows nothing: the namespace's baseline. */
+export function defaultDenySpec() {
+  return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+}
+
+const KUBE_SYSTEM_SELECTOR = { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } };
+
+/** Egress to cluster DNS (kube-system, port 53 over UDP and TCP). */
+export function dnsEgressRule() {
+  return {
+    to: [{ namespaceSelector: KUBE_SYSTEM_SELECTOR }],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+}
+
+export function namespaceSelectorFor(namespace: string) {
+  return { matchLabels: { "kubernetes.io/metadata.name": namespace } };
+}
+
+export function ipBlocks(cidrs: readonly string[]) {
+  return cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+}
+
+export function tcpPorts(...ports: number[]) {
+  return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+/** Egress to the Kubernetes API (in-cluster Service on 443, endpoints often on 6443, addresses outside the pod network). */
+export function kubeApiEgressRule(cidrs: readonly string[] = ["0.0.0.0/0"]) {
+  return { to: ipBlocks(cidrs), ports: tcpPorts(443, 6443) };
+}
+
+// ---- RBAC ----
+
+/**
+ * What the authn-k8s authenticator needs in a cluster it checks, and nothing more: read pods,
+ * service accounts and workload controllers, exec into the authenticator container to inject the
+ * client certificate, and read namespaces for label selectors.
+ */
+export function authenticatorRbacRules() {
+  return [
+    { apiGroups: [""], resources: ["pods", "serviceaccounts"], verbs: ["get", "list"] },
+    { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets"], verbs: ["get", "list"] },
+    { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
+  ];
+}

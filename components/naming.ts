@@ -1,0 +1,70 @@
+// Names, ports and labels shared by more than one component. Several of these are public
+// contracts (the follower Service name is FOLLOWER_HOSTNAME; authenticator ids are in policy):
+// change them only with aliases and a migration note.
+
+export const CONJUR_NAMESPACE = "conjur-system";
+export const MONITORING_NAMESPACE = "monitoring";
+export const LOGGING_NAMESPACE = "logging";
+
+/** Namespaces a tenant may not claim: Kubernetes' own and the ones this stack manages. */
+export const RESERVED_NAMESPACES: readonly string[] = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  CONJUR_NAMESPACE,
+  MONITORING_NAMESPACE,
+  LOGGING_NAMESPACE,
+];
+
+export const PRIMARY_SERVICE = "conjur-primary";
+export const PRIMARY_EXTERNAL_SERVICE = "conjur-primary-external";
+export const POSTGRES_SERVICE = "conjur-postgres";
+export const FOLLOWER_SERVICE = "conjur-follower";
+export const FOLLOWER_SERVICE_ACCOUNT = "conjur-follower";
+export const FOLLOWER_DEPLOYMENT = "conjur-follower";
+export const PROMETHEUS_SERVICE = "prometheus";
+export const LOG_SINK_SERVICE = "log-sink";
+export const HUB_AUTHENTICATOR_ID = "hub";
+
+export const HTTPS_PORT = 443;
+/** nginx (unprivileged) terminates TLS on this port in the primary pod. */
+export const NGINX_TLS_PORT = 9443;
+/** Conjur OSS listens on plain HTTP inside the pod only. */
+export const CONJUR_HTTP_PORT = 8080;
+export const POSTGRES_PORT = 5432;
+export const FOLLOWER_HTTPS_PORT = 443;
+
+export const CLUSTER_DOMAIN = "cluster.local";
+
+export const LABEL_NAME = "app.kubernetes.io/name";
+export const LABEL_COMPONENT = "app.kubernetes.io/component";
+export const LABEL_PART_OF = "app.kubernetes.io/part-of";
+export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
+export const PART_OF = "hubspoke";
+/** Label on tenant namespaces; the follower's NetworkPolicy admits pods from namespaces carrying it. */
+export const LABEL_TENANT = "hubspoke.io/tenant";
+
+/** In-cluster DNS names of a Service, shortest first (all go into certificates). */
+export function serviceDnsNames(service: string, namespace: string): string[] {
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.${CLUSTER_DOMAIN}`,
+  ];
+}
+
+/** Labels every object of one workload carries; `name` is also its selector. */
+export function workloadLabels(name: string, component: string): Record<string, string> {
+  return {
+    [LABEL_NAME]: name,
+    [LABEL_COMPONENT]: component,
+    [LABEL_PART_OF]: PART_OF,
+    [LABEL_MANAGED_BY]: "pulumi",
+  };
+}
+
+export function selectorLabels(name: string): Record<string, string> {
+  return { [LABEL_NAME]: name };
+}

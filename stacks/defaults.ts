@@ -1,0 +1,110 @@
+// Per-environment defaults. A value set in the stack file always wins; these fill the gaps so a dev
+// stack stays small and a prod stack starts protected and replicated.
+import type { Environment, ImageKey } from "./schema";
+
+export interface Resources {
+  readonly cpuRequest: string;
+  readonly memoryRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryLimit: string;
+}
+
+/** Pinned defaults; every one can be overridden under `images`. */
+export const DEFAULT_IMAGES: Readonly<Record<ImageKey, string>> = {
+  // Conjur Open Source server (the hub's primary): `conjurctl server`.
+  conjur: "cyberark/conjur:1.21.1",
+  // Unprivileged nginx (listens on a high port, runs as uid 101) terminates TLS in front of Conjur.
+  nginx: "nginxinc/nginx-unprivileged:1.27.4-alpine",
+  postgres: "postgres:15.10",
+  // Followers exist only in the Enterprise appliance: push it to your registry and set images.follower.
+  follower: "registry.example.com/cyberark/conjur-appliance:13.5.0",
+  seedFetcher: "cyberark/dap-seedfetcher:0.6.1",
+  // The policy-load Job speaks Conjur's REST API with curl (no CLI flag drift between versions).
+  curl: "curlimages/curl:8.11.1",
+  prometheus: "prom/prometheus:v2.53.3",
+  fluentBit: "fluent/fluent-bit:3.2.4",
+};
+
+export interface EnvironmentDefaults {
+  readonly hubReplicas: number;
+  readonly followerReplicas: number;
+  readonly postgresStorage: string;
+  readonly caValidityHours: number;
+  readonly validityHours: number;
+  readonly earlyRenewalHours: number;
+  readonly protectIrreplaceable: boolean;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly resources: {
+    readonly conjur: Resources;
+    readonly nginx: Resources;
+    readonly postgres: Resources;
+    readonly follower: Resources;
+  };
+}
+
+const small = (cpu: string, mem: string, cpuLimit: string, memLimit: string): Resources => ({
+  cpuRequest: cpu,
+  memoryRequest: mem,
+  cpuLimit,
+  memoryLimit: memLimit,
+});
+
+const YEAR_HOURS = 8760;
+
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<Environment, EnvironmentDefaults>> = {
+  dev: {
+    hubReplicas: 1,
+    followerReplicas: 1,
+    postgresStorage: "5Gi",
+    caValidityHours: 5 * YEAR_HOURS,
+    validityHours: 90 * 24,
+    earlyRenewalHours: 30 * 24,
+    protectIrreplaceable: false,
+    logLevel: "debug",
+    resources: {
+      conjur: small("100m", "256Mi", "1", "1Gi"),
+      nginx: small("25m", "32Mi", "250m", "128Mi"),
+      postgres: small("100m", "256Mi", "1", "1Gi"),
+      follower: small("250m", "1Gi", "1", "2Gi"),
+    },
+  },
+  staging: {
+    hubReplicas: 2,
+    followerReplicas: 2,
+    postgresStorage: "20Gi",
+    caValidityHours: 10 * YEAR_HOURS,
+    validityHours: 180 * 24,
+    earlyRenewalHours: 30 * 24,
+    protectIrreplaceable: false,
+    logLevel: "info",
+    resources: {
+      conjur: small("250m", "512Mi", "2", "2Gi"),
+      nginx: small("50m", "64Mi", "500m", "128Mi"),
+      postgres: small("250m", "512Mi", "2", "2Gi"),
+      follower: small("500m", "2Gi", "2", "4Gi"),
+    },
+  },
+  prod: {
+    hubReplicas: 2,
+    followerReplicas: 2,
+    postgresStorage: "50Gi",
+    caValidityHours: 10 * YEAR_HOURS,
+    validityHours: YEAR_HOURS,
+    earlyRenewalHours: 60 * 24,
+    protectIrreplaceable: true,
+    logLevel: "info",
+    resources: {
+      conjur: small("500m", "1Gi", "2", "4Gi"),
+      nginx: small("100m", "64Mi", "1", "256Mi"),
+      postgres: small("500m", "1Gi", "4", "4Gi"),
+      follower: small("1", "4Gi", "4", "8Gi"),
+    },
+  },
+};
+
+export const MONITORING_DEFAULTS = {
+  scrapeInterval: "30s",
+  federationInterval: "60s",
+  federationTimeout: "30s",
+  sampleLimit: 50000,
+} as const;

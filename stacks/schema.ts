@@ -1,0 +1,254 @@
+// The shape of the stack config (`hubspoke:*` keys) as the user writes it: every field typed,
+// unknown keys rejected, values checked one by one. Defaults and cross-field rules live in spec.ts.
+import { z } from "zod";
+import {
+  DNS_LABEL,
+  DNS_LABEL_MAX,
+  imagePinProblem,
+  isCertificateHostname,
+  isQuantity,
+  parseDurationSeconds,
+  parseIpv4Cidr,
+} from "./validators";
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+const dnsLabel = z
+  .string()
+  .max(DNS_LABEL_MAX, `at most ${DNS_LABEL_MAX} characters`)
+  .regex(DNS_LABEL, "not a DNS label (lower-case letters, digits and '-', starting and ending alphanumeric)");
+
+/** Names that end up inside other names (`<spoke>-follower`, Job names with a hash) get less room. */
+const shortName = dnsLabel.max(30, "at most 30 characters (it prefixes generated object names)");
+
+const hostname = z.string().refine(isCertificateHostname, "not a valid DNS hostname");
+
+const cidr = z.string().refine((v) => parseIpv4Cidr(v) !== undefined, "not an IPv4 CIDR (a.b.c.d/n, host bits zero)");
+
+const quantity = z.string().refine(isQuantity, "not a Kubernetes quantity (for example 500m, 2, 512Mi)");
+
+const image = z.string().superRefine((value, ctx) => {
+  const problem = imagePinProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: `image ${problem}` });
+});
+
+const duration = z.string().refine((v) => parseDurationSeconds(v) !== undefined, "not a duration (for example 30s, 1m)");
+
+const positiveInt = z.number().int("must be a whole number").min(1, "must be at least 1");
+
+export const resourcesSchema = z.strictObject({
+  /** CPU request, a Kubernetes quantity. */
+  cpuRequest: quantity.optional(),
+  memoryRequest: quantity.optional(),
+  cpuLimit: quantity.optional(),
+  memoryLimit: quantity.optional(),
+});
+
+export const imagesSchema = z.strictObject({
+  conjur: image.optional(),
+  nginx: image.optional(),
+  postgres: image.optional(),
+  follower: image.optional(),
+  seedFetcher: image.optional(),
+  curl: image.optional(),
+  prometheus: image.optional(),
+  fluentBit: image.optional(),
+});
+export type ImageKey = keyof z.infer<typeof imagesSchema>;
+
+/** How the program reaches one cluster's API: exactly one of context, kubeconfigSecret or eks. */
+export const clusterSchema = z
+  .strictObject({
+    /** A context of the kubeconfig file in $KUBECONFIG (or ~/.kube/config). */
+    context: z.string().min(1).optional(),
+    /** Name of a secret config key (`pulumi config set --secret <key> "$(cat kubeconfig)"`). */
+    kubeconfigSecret: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "not a config key name (letters, digits, '_' and '-')")
+      .optional(),
+    /** An EKS cluster, reached with `aws eks get-token`. */
+    eks: z
+      .strictObject({
+        name: z.string().min(1),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "not an AWS region"),
+        roleArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "not an IAM role ARN")
+          .optional(),
+        profile: z.string().min(1).optional(),
+      })
+      .optional(),
+    /** The API server URL the hub's Conjur uses to check this cluster's pods (EKS: discovered). */
+    apiServer: z
+      .url({ protocol: /^https$/, error: "not an https:// URL" })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    const given = (["context", "kubeconfigSecret", "eks"] as const).filter((k) => c[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `give exactly one of context, kubeconfigSecret or eks (found ${given.length ? given.join(", ") : "none"})`,
+      });
+    }
+  });
+
+export const applicationSchema = z.strictObject({
+  /** Application name, unique in its tenant; names its Conjur host and variables. */
+  name: shortName,
+  /** The Kubernetes ServiceAccount the application runs as (authn-k8s checks it). */
+  serviceAccount: dnsLabel,
+  /** Restrict authentication further to one Deployment or StatefulSet. */
+  workload: z
+    .strictObject({ kind: z.enum(["deployment", "stateful-set"]), name: dnsLabel })
+    .optional(),
+  /** Secret variable names; each is readable by this application's host only. */
+  secrets: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "not a variable name")).default([]),
+});
+
+export const tenantSchema = z.strictObject({
+  /** The tenant's namespace name. */
+  name: dnsLabel,
+  /** The namespace exists on the cluster already: adopt it, never create or delete it. */
+  existing: z.boolean().default(true),
+  /** How an existing namespace is adopted: `patch` (add our labels only) or `import` (take ownership). */
+  adopt: z.enum(["patch", "import"]).default("patch"),
+  /** Pod Security level enforced on the namespace. */
+  podSecurity: z.enum(["restricted", "baseline"]).default("restricted"),
+  quota: z
+    .strictObject({
+      requestsCpu: quantity.optional(),
+      requestsMemory: quantity.optional(),
+      limitsCpu: quantity.optional(),
+      limitsMemory: quantity.optional(),
+      pods: positiveInt.optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      defaultCpu: quantity.optional(),
+      defaultMemory: quantity.optional(),
+      defaultRequestCpu: quantity.optional(),
+      defaultRequestMemory: quantity.optional(),
+    })
+    .optional(),
+  applications: z.array(applicationSchema).default([]),
+  /** Also create an External Secrets Operator SecretStore and ExternalSecrets (needs ESO installed). */
+  externalSecrets: z.boolean().default(false),
+});
+
+export const spokeSchema = z.strictObject({
+  /** Spoke name: names its authenticator (`authn-k8s/<name>`), certificates and objects. */
+  name: shortName,
+  /** Key of `clusters` this spoke runs on. */
+  cluster: z.string().min(1),
+  region: z.string().min(1),
+  /** Pod CIDR of the spoke cluster; must not overlap any other cluster's. */
+  podCidr: cidr,
+  /** Source addresses the hub sees for this spoke's traffic (default: the pod CIDR). */
+  egressCidrs: z.array(cidr).min(1).optional(),
+  /** Conversion wave: the spoke is converted once `conversion.phase` reaches it. */
+  phase: positiveInt,
+  follower: z
+    .strictObject({
+      replicas: positiveInt.optional(),
+      resources: resourcesSchema.optional(),
+      /** Extra DNS names the follower is reached at (put in its certificate). */
+      externalHostnames: z.array(hostname).default([]),
+    })
+    .default({ externalHostnames: [] }),
+  tenants: z.array(tenantSchema).default([]),
+  monitoring: z
+    .strictObject({
+      /** How the hub reaches this spoke's Prometheus: a LoadBalancer Service, or ClusterIP behind your own route. */
+      exposure: z.enum(["LoadBalancer", "ClusterIP"]).optional(),
+      /** DNS name the hub federates from (default `prometheus-<spoke>.<domain of hub.advertisedHostname>`). */
+      hostname: hostname.optional(),
+    })
+    .optional(),
+});
+
+export const hubSchema = z.strictObject({
+  /** Key of `clusters` the hub runs on. */
+  cluster: z.string().min(1),
+  region: z.string().min(1),
+  podCidr: cidr,
+  /** DNS names of the primary; all go into its certificate. */
+  hostnames: z.array(hostname).min(1, "at least one hostname"),
+  /** The name spokes use to reach the primary (default: the first hostname); must be covered by hostnames. */
+  advertisedHostname: hostname.optional(),
+  serviceType: z.enum(["LoadBalancer", "ClusterIP"]).optional(),
+  /** DNS name spokes send logs to (default `conjur-logs.<domain of advertisedHostname>`). */
+  logSinkHostname: hostname.optional(),
+  /** Limit who may reach the LoadBalancer (cloud firewall), in addition to the NetworkPolicy. */
+  loadBalancerSourceRanges: z.array(cidr).optional(),
+  /** Addresses the primary's LoadBalancer has, for spokes' egress policies (default: any address, port 443). */
+  primaryCidrs: z.array(cidr).optional(),
+  replicas: positiveInt.optional(),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
+  resources: z
+    .strictObject({
+      conjur: resourcesSchema.optional(),
+      nginx: resourcesSchema.optional(),
+      postgres: resourcesSchema.optional(),
+    })
+    .optional(),
+  postgres: z
+    .strictObject({
+      storageSize: quantity.optional(),
+      storageClass: dnsLabel.optional(),
+    })
+    .optional(),
+  logSink: z
+    .strictObject({
+      kind: z.enum(["stdout", "elasticsearch", "opensearch"]),
+      host: hostname.optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      index: z.string().min(1).optional(),
+      /** Secret config key holding `user:password` for the destination. */
+      credentialsSecret: z.string().min(1).optional(),
+    })
+    .optional(),
+});
+
+export const certificatesSchema = z.strictObject({
+  caValidityHours: positiveInt.optional(),
+  validityHours: positiveInt.optional(),
+  earlyRenewalHours: positiveInt.optional(),
+});
+
+export const monitoringSchema = z.strictObject({
+  scrapeInterval: duration.optional(),
+  federationInterval: duration.optional(),
+  federationTimeout: duration.optional(),
+  /** `match[]` selectors the hub federates (default: Conjur series, up, recording-rule aggregates). */
+  federationMatch: z.array(z.string().min(1)).min(1, "at least one selector").optional(),
+  sampleLimit: positiveInt.optional(),
+});
+
+/** Every `hubspoke:` key the program reads; any other key is an error (a typo must not pass). */
+export const configSchema = z.strictObject({
+  environment: z.enum(ENVIRONMENTS),
+  conjurAccount: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "not a Conjur account name (letters, digits, '_' and '-')"),
+  clusters: z.record(dnsLabel, clusterSchema),
+  hub: hubSchema,
+  spokes: z.array(spokeSchema).default([]),
+  conversion: z.strictObject({ phase: z.number().int().min(0, "must be 0 or more") }).default({ phase: 0 }),
+  images: imagesSchema.default({}),
+  certificates: certificatesSchema.default({}),
+  monitoring: monitoringSchema.default({}),
+  /** Protect the data key and CAs from deletion (default: true in prod). */
+  protectIrreplaceable: z.boolean().optional(),
+  /** Write manifests to this directory instead of applying them (secrets land on disk in clear). */
+  renderYamlToDirectory: z.string().min(1).optional(),
+});
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ResourcesConfig = z.output<typeof resourcesSchema>;
+export type TenantConfig = z.output<typeof tenantSchema>;
+export type ApplicationConfig = z.output<typeof applicationSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;

@@ -1,0 +1,425 @@
+// Turns the raw `hubspoke:*` config into one validated, defaulted StackSpec. Every problem is
+// reported with its key path, all at once; callers register no resource unless this succeeds.
+import { z } from "zod";
+import { DEFAULT_IMAGES, ENVIRONMENT_DEFAULTS, MONITORING_DEFAULTS, Resources } from "./defaults";
+import {
+  ClusterConfig,
+  configSchema,
+  Environment,
+  ImageKey,
+  ParsedConfig,
+  ResourcesConfig,
+  TenantConfig,
+} from "./schema";
+import { certificateNameCovers, cidrsOverlap, Ipv4Cidr, parseDurationSeconds, parseIpv4Cidr } from "./validators";
+import { RESERVED_NAMESPACES } from "../components/naming";
+
+export interface ConfigError {
+  /** Key path as the user wrote it, e.g. `spokes[1].podCidr`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(public readonly errors: readonly ConfigError[]) {
+    super(`invalid stack config:\n${errors.map(formatConfigError).join("\n")}`);
+    this.name = "ConfigValidationError";
+  }
+}
+
+export function formatConfigError(e: ConfigError): string {
+  return `config error: ${e.path}: ${e.message}`;
+}
+
+export interface HubSpec {
+  readonly cluster: string;
+  readonly region: string;
+  readonly podCidr: string;
+  readonly hostnames: readonly string[];
+  readonly advertisedHostname: string;
+  readonly serviceType: "LoadBalancer" | "ClusterIP";
+  readonly logSinkHostname: string;
+  readonly loadBalancerSourceRanges: readonly string[];
+  readonly primaryCidrs: readonly string[];
+  readonly replicas: number;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+  readonly resources: { readonly conjur: Resources; readonly nginx: Resources; readonly postgres: Resources };
+  readonly postgres: { readonly storageSize: string; readonly storageClass?: string };
+  readonly logSink: LogSinkSpec;
+}
+
+export type LogSinkSpec =
+  | { readonly kind: "stdout" }
+  | {
+      readonly kind: "elasticsearch" | "opensearch";
+      readonly host: string;
+      readonly port: number;
+      readonly index: string;
+      readonly credentialsSecret: string;
+    };
+
+export interface ApplicationSpec {
+  readonly name: string;
+  readonly serviceAccount: string;
+  readonly workload?: { readonly kind: "deployment" | "stateful-set"; readonly name: string };
+  readonly secrets: readonly string[];
+}
+
+export type TenantSpec = Omit<TenantConfig, "applications"> & { readonly applications: readonly ApplicationSpec[] };
+
+export interface SpokeSpec {
+  readonly name: string;
+  readonly cluster: string;
+  readonly region: string;
+  readonly podCidr: string;
+  readonly egressCidrs: readonly string[];
+  readonly phase: number;
+  /** Whether `conversion.phase` has reached this spoke: only converted spokes get resources. */
+  readonly converted: boolean;
+  readonly follower: {
+    readonly replicas: number;
+    readonly resources: Resources;
+    readonly externalHostnames: readonly string[];
+  };
+  readonly tenants: readonly TenantSpec[];
+  readonly monitoring: { readonly exposure: "LoadBalancer" | "ClusterIP"; readonly hostname: string };
+}
+
+export interface StackSpec {
+  readonly environment: Environment;
+  readonly conjurAccount: string;
+  readonly clusters: Readonly<Record<string, ClusterConfig>>;
+  readonly hub: HubSpec;
+  readonly spokes: readonly SpokeSpec[];
+  readonly conversionPhase: number;
+  readonly images: Readonly<Record<ImageKey, string>>;
+  readonly certificates: {
+    readonly caValidityHours: number;
+    readonly validityHours: number;
+    readonly earlyRenewalHours: number;
+  };
+  readonly monitoring: {
+    readonly scrapeInterval: string;
+    readonly federationInterval: string;
+    readonly federationTimeout: string;
+    readonly federationMatch?: readonly string[];
+    readonly sampleLimit: number;
+  };
+  readonly protectIrreplaceable: boolean;
+  readonly renderYamlToDirectory?: string;
+}
+
+export type SpecResult = { ok: true; spec: StackSpec } | { ok: false; errors: ConfigError[] };
+
+/** Formats a zod/config path the way users read it: `spokes[1].tenants[0].name`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || "(root)";
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_type" && issue.input === undefined) return `required (expected ${issue.expected})`;
+  return issue.message;
+}
+
+/**
+ * Validates and defaults the config. `config` maps key names without the `hubspoke:` prefix to
+ * their values (objects already parsed from JSON). Keys named by `clusters.*.kubeconfigSecret`
+ * and `hub.logSink.credentialsSecret` are the secret values themselves and are checked for presence only.
+ */
+export function buildStackSpec(config: Readonly<Record<string, unknown>>): SpecResult {
+  const secretKeys = referencedSecretKeys(config);
+  const schemaInput: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (!secretKeys.has(key)) schemaInput[key] = value;
+  }
+  const errors: ConfigError[] = [];
+  const parsed = configSchema.safeParse(schemaInput);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      // An unknown key is reported at the key itself, so the path names the typo.
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) errors.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
+      } else {
+        errors.push({ path: formatPath(issue.path), message: issueMessage(issue) });
+      }
+    }
+  }
+  errors.push(...crossFieldErrors(config));
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
+  return { ok: true, spec: applyDefaults(parsed.data) };
+}
+
+function dedupe(errors: ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = formatConfigError(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+// ---- cross-field rules, run on the raw input so they report alongside the schema's errors ----
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+function referencedSecretKeys(config: Readonly<Record<string, unknown>>): Set<string> {
+  const keys = new Set<string>();
+  const clusters = config["clusters"];
+  if (isRecord(clusters)) {
+    for (const c of Object.values(clusters)) {
+      const key = isRecord(c) ? str(c["kubeconfigSecret"]) : undefined;
+      if (key) keys.add(key);
+    }
+  }
+  const hub = config["hub"];
+  const sink = isRecord(hub) && isRecord(hub["logSink"]) ? hub["logSink"] : undefined;
+  const credentials = sink ? str(sink["credentialsSecret"]) : undefined;
+  if (credentials) keys.add(credentials);
+  return keys;
+}
+
+function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const err = (path: string, message: string) => errors.push({ path, message });
+  const clusters = isRecord(config["clusters"]) ? config["clusters"] : {};
+  const hub = isRecord(config["hub"]) ? config["hub"] : {};
+  const spokes = arr(config["spokes"]);
+
+  for (const [name, cluster] of Object.entries(clusters)) {
+    const key = isRecord(cluster) ? str(cluster["kubeconfigSecret"]) : undefined;
+    if (key && config[key] === undefined) {
+      err(`clusters.${name}.kubeconfigSecret`, `config key "${key}" is not set (pulumi config set --secret ${key} ...)`);
+    }
+  }
+
+  // Every cluster is used by one role only: two spokes (or a spoke and the hub) on one cluster would
+  // fight over the same conjur-system namespace.
+  const clusterUse = new Map<string, string>();
+  const useCluster = (path: string, value: unknown) => {
+    const name = str(value);
+    if (name === undefined) return;
+    if (!(name in clusters)) {
+      err(path, `cluster "${name}" is not defined under clusters (defined: ${Object.keys(clusters).join(", ") || "none"})`);
+      return;
+    }
+    const previous = clusterUse.get(name);
+    if (previous) err(path, `cluster "${name}" is already used by ${previous}`);
+    else clusterUse.set(name, path.replace(/\.cluster$/, ""));
+  };
+  useCluster("hub.cluster", hub["cluster"]);
+  spokes.forEach((s, i) => {
+    if (!isRecord(s)) return;
+    useCluster(`spokes[${i}].cluster`, s["cluster"]);
+    const cluster = clusters[str(s["cluster"]) ?? ""];
+    if (isRecord(cluster) && cluster["eks"] === undefined && cluster["apiServer"] === undefined) {
+      err(
+        `clusters.${str(s["cluster"])}.apiServer`,
+        "required for a spoke cluster not on EKS: the hub's Conjur checks that cluster's pods through this URL",
+      );
+    }
+  });
+
+  // Unique names: spokes in the stack, tenants in a spoke, applications in a tenant.
+  const firstIndex = new Map<string, number>();
+  spokes.forEach((s, i) => {
+    if (!isRecord(s)) return;
+    const name = str(s["name"]);
+    if (name === undefined) return;
+    const first = firstIndex.get(name);
+    if (first !== undefined) err(`spokes[${i}].name`, `duplicate spoke name "${name}" (also spokes[${first}])`);
+    else firstIndex.set(name, i);
+    if (name === "hub") err(`spokes[${i}].name`, `"hub" is reserved for the hub's own authenticator`);
+    const tenantIndex = new Map<string, number>();
+    arr(s["tenants"]).forEach((t, j) => {
+      const tenant = isRecord(t) ? str(t["name"]) : undefined;
+      if (tenant === undefined) return;
+      const path = `spokes[${i}].tenants[${j}].name`;
+      const firstTenant = tenantIndex.get(tenant);
+      if (firstTenant !== undefined) err(path, `duplicate tenant "${tenant}" (also tenants[${firstTenant}])`);
+      else tenantIndex.set(tenant, j);
+      if (RESERVED_NAMESPACES.includes(tenant)) err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
+      const appIndex = new Map<string, number>();
+      arr(isRecord(t) ? t["applications"] : undefined).forEach((a, k) => {
+        const app = isRecord(a) ? str(a["name"]) : undefined;
+        if (app === undefined) return;
+        const firstApp = appIndex.get(app);
+        if (firstApp !== undefined) {
+          err(`spokes[${i}].tenants[${j}].applications[${k}].name`, `duplicate application "${app}" (also applications[${firstApp}])`);
+        } else appIndex.set(app, k);
+      });
+    });
+  });
+
+  // Pod CIDRs must be disjoint: NetworkPolicies and routing tell clusters apart by address.
+  const cidrs: { path: string; cidr: Ipv4Cidr; text: string }[] = [];
+  const addCidr = (path: string, value: unknown) => {
+    const text = str(value);
+    const cidr = text ? parseIpv4Cidr(text) : undefined;
+    if (!text || !cidr) return;
+    const clash = cidrs.find((c) => cidrsOverlap(c.cidr, cidr));
+    if (clash) err(path, `${text} overlaps ${clash.text} (${clash.path})`);
+    cidrs.push({ path, cidr, text });
+  };
+  addCidr("hub.podCidr", hub["podCidr"]);
+  spokes.forEach((s, i) => {
+    if (isRecord(s)) addCidr(`spokes[${i}].podCidr`, s["podCidr"]);
+  });
+
+  // The advertised hostname is what spokes connect to: the primary's certificate must cover it.
+  const hostnames = arr(hub["hostnames"]).map(str).filter((h): h is string => h !== undefined);
+  const advertised = str(hub["advertisedHostname"]);
+  if (advertised && hostnames.length > 0 && !hostnames.some((h) => certificateNameCovers(h, advertised))) {
+    err("hub.advertisedHostname", `"${advertised}" is not covered by hub.hostnames (${hostnames.join(", ")}); spokes would fail TLS verification`);
+  }
+  const advertisedDefault = hostnames[0];
+  if (!advertised && advertisedDefault?.startsWith("*.")) {
+    err("hub.advertisedHostname", "required when the first hub hostname is a wildcard: spokes need a concrete name");
+  }
+
+  const certificates = isRecord(config["certificates"]) ? config["certificates"] : {};
+  const env = str(config["environment"]);
+  const envDefaults = env && env in ENVIRONMENT_DEFAULTS ? ENVIRONMENT_DEFAULTS[env as Environment] : undefined;
+  const num = (v: unknown, fallback: number | undefined) => (typeof v === "number" ? v : fallback);
+  const validity = num(certificates["validityHours"], envDefaults?.validityHours);
+  const renewal = num(certificates["earlyRenewalHours"], envDefaults?.earlyRenewalHours);
+  const caValidity = num(certificates["caValidityHours"], envDefaults?.caValidityHours);
+  if (validity !== undefined && renewal !== undefined && renewal >= validity) {
+    err("certificates.earlyRenewalHours", `${renewal} must be less than validityHours (${validity})`);
+  }
+  if (validity !== undefined && caValidity !== undefined && validity > caValidity) {
+    err("certificates.validityHours", `${validity} exceeds caValidityHours (${caValidity}): a certificate cannot outlive its CA`);
+  }
+
+  const monitoring = isRecord(config["monitoring"]) ? config["monitoring"] : {};
+  const interval = parseDurationSeconds(str(monitoring["federationInterval"]) ?? MONITORING_DEFAULTS.federationInterval);
+  const timeout = parseDurationSeconds(str(monitoring["federationTimeout"]) ?? MONITORING_DEFAULTS.federationTimeout);
+  if (interval !== undefined && timeout !== undefined && timeout > interval) {
+    err("monitoring.federationTimeout", `must not exceed federationInterval (${interval}s)`);
+  }
+
+  const sink = isRecord(hub["logSink"]) ? hub["logSink"] : undefined;
+  if (sink && (sink["kind"] === "elasticsearch" || sink["kind"] === "opensearch")) {
+    if (sink["host"] === undefined) err("hub.logSink.host", `required for kind ${String(sink["kind"])}`);
+    const key = str(sink["credentialsSecret"]);
+    if (key === undefined) err("hub.logSink.credentialsSecret", `required for kind ${String(sink["kind"])}`);
+    else if (config[key] === undefined) err("hub.logSink.credentialsSecret", `config key "${key}" is not set`);
+  }
+  return errors;
+}
+
+// ---- defaults ----
+
+function withDefaults(given: ResourcesConfig | undefined, fallback: Resources): Resources {
+  return {
+    cpuRequest: given?.cpuRequest ?? fallback.cpuRequest,
+    memoryRequest: given?.memoryRequest ?? fallback.memoryRequest,
+    cpuLimit: given?.cpuLimit ?? fallback.cpuLimit,
+    memoryLimit: given?.memoryLimit ?? fallback.memoryLimit,
+  };
+}
+
+function applyDefaults(c: ParsedConfig): StackSpec {
+  const d = ENVIRONMENT_DEFAULTS[c.environment];
+  const advertisedHostname = c.hub.advertisedHostname ?? c.hub.hostnames[0];
+  const domain = parentDomain(advertisedHostname);
+  const sink = c.hub.logSink;
+  const logSink: LogSinkSpec =
+    !sink || sink.kind === "stdout"
+      ? { kind: "stdout" }
+      : {
+          kind: sink.kind,
+          host: sink.host ?? "",
+          port: sink.port ?? 9200,
+          index: sink.index ?? "conjur-estate",
+          credentialsSecret: sink.credentialsSecret ?? "",
+        };
+  return {
+    environment: c.environment,
+    conjurAccount: c.conjurAccount,
+    clusters: c.clusters,
+    hub: {
+      cluster: c.hub.cluster,
+      region: c.hub.region,
+      podCidr: c.hub.podCidr,
+      hostnames: c.hub.hostnames,
+      advertisedHostname,
+      serviceType: c.hub.serviceType ?? "LoadBalancer",
+      logSinkHostname: c.hub.logSinkHostname ?? `conjur-logs.${domain}`,
+      loadBalancerSourceRanges: c.hub.loadBalancerSourceRanges ?? [],
+      primaryCidrs: c.hub.primaryCidrs ?? [],
+      replicas: c.hub.replicas ?? d.hubReplicas,
+      logLevel: c.hub.logLevel ?? d.logLevel,
+      resources: {
+        conjur: withDefaults(c.hub.resources?.conjur, d.resources.conjur),
+        nginx: withDefaults(c.hub.resources?.nginx, d.resources.nginx),
+        postgres: withDefaults(c.hub.resources?.postgres, d.resources.postgres),
+      },
+      postgres: {
+        storageSize: c.hub.postgres?.storageSize ?? d.postgresStorage,
+        ...(c.hub.postgres?.storageClass ? { storageClass: c.hub.postgres.storageClass } : {}),
+      },
+      logSink,
+    },
+    spokes: c.spokes.map(
+      (s): SpokeSpec => ({
+        name: s.name,
+        cluster: s.cluster,
+        region: s.region,
+        podCidr: s.podCidr,
+        egressCidrs: s.egressCidrs ?? [s.podCidr],
+        phase: s.phase,
+        converted: s.phase <= c.conversion.phase,
+        follower: {
+          replicas: s.follower.replicas ?? d.followerReplicas,
+          resources: withDefaults(s.follower.resources, d.resources.follower),
+          externalHostnames: s.follower.externalHostnames,
+        },
+        tenants: s.tenants,
+        monitoring: {
+          exposure: s.monitoring?.exposure ?? "LoadBalancer",
+          hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
+        },
+      }),
+    ),
+    conversionPhase: c.conversion.phase,
+    images: { ...DEFAULT_IMAGES, ...stripUndefined(c.images) },
+    certificates: {
+      caValidityHours: c.certificates.caValidityHours ?? d.caValidityHours,
+      validityHours: c.certificates.validityHours ?? d.validityHours,
+      earlyRenewalHours: c.certificates.earlyRenewalHours ?? d.earlyRenewalHours,
+    },
+    monitoring: {
+      scrapeInterval: c.monitoring.scrapeInterval ?? MONITORING_DEFAULTS.scrapeInterval,
+      federationInterval: c.monitoring.federationInterval ?? MONITORING_DEFAULTS.federationInterval,
+      federationTimeout: c.monitoring.federationTimeout ?? MONITORING_DEFAULTS.federationTimeout,
+      ...(c.monitoring.federationMatch ? { federationMatch: c.monitoring.federationMatch } : {}),
+      sampleLimit: c.monitoring.sampleLimit ?? MONITORING_DEFAULTS.sampleLimit,
+    },
+    protectIrreplaceable: c.protectIrreplaceable ?? d.protectIrreplaceable,
+    ...(c.renderYamlToDirectory ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+  };
+}
+
+/** `conjur.acme.com` -> `acme.com`; a single-label name is its own domain. */
+export function parentDomain(hostname: string): string {
+  const dot = hostname.indexOf(".");
+  return dot < 0 ? hostname : hostname.slice(dot + 1);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The spokes that get resources in this run (their phase has been reached). */
+export function convertedSpokes(spec: StackSpec): readonly SpokeSpec[] {
+  return spec.spokes.filter((s) => s.converted);
+}

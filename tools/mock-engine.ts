@@ -1,0 +1,250 @@
+// Runs the real program (index.ts, unchanged) on Pulumi's mock runtime and records every resource
+// registration: type, name, inputs (secrets still marked), provider, parent and options. The plan
+// tool, the benchmark and the tests all evaluate stacks through this one function.
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Marker for every computed value the mock invents, so no placeholder passes for real material. */
+export const PLACEHOLDER = "PLACEHOLDER";
+
+export interface RecordedOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly import?: string;
+  readonly ignoreChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly dependsOnCount: number;
+}
+
+export interface RecordedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  /** Inputs as the provider would receive them; secret values are wrapped (see isSecretWrapper). */
+  readonly inputs: Record<string, unknown>;
+  /** Provider reference (`urn::id`) or undefined when the resource named none. */
+  readonly provider: string | undefined;
+  /** `type::name` of the parent resource, undefined for the stack's direct children. */
+  readonly parent: string | undefined;
+  readonly options: RecordedOptions;
+}
+
+export interface Evaluation {
+  readonly stack: string;
+  readonly resources: RecordedResource[];
+  /** Stack outputs, secret ones wrapped like inputs. */
+  readonly outputs: Record<string, unknown>;
+}
+
+export interface EvaluateArgs {
+  readonly stack: string;
+  /** `namespace:key` -> value as in a stack file (objects stay objects). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Keys whose values are secret (from `secure:` entries). */
+  readonly secretKeys?: readonly string[];
+  /** Program entry; default the project's index.ts. */
+  readonly program?: string;
+  /** Overrides for computed values, e.g. the secret-sentinel test. */
+  readonly computed?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+export const PROJECT_NAME = "hubspoke";
+
+export function isSecretWrapper(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** Clearly marked stand-ins for what providers compute (keys, certificates, random values). */
+export function placeholderOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const pem = (label: string) => `-----BEGIN ${label}-----\n${PLACEHOLDER} ${name}\n-----END ${label}-----\n`;
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        privateKeyPem: pem("PRIVATE KEY"),
+        privateKeyPemPkcs8: pem("PRIVATE KEY"),
+        publicKeyPem: pem("PUBLIC KEY"),
+        publicKeyOpenssh: `ssh-rsa ${PLACEHOLDER}-${name}`,
+        publicKeyFingerprintSha256: `${PLACEHOLDER}-${name}`,
+      };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { certPem: pem("CERTIFICATE"), readyForRenewal: false, validityEndTime: "2036-01-01T00:00:00Z" };
+    case "tls:index/certRequest:CertRequest":
+      return { certRequestPem: pem("CERTIFICATE REQUEST") };
+    case "random:index/randomBytes:RandomBytes": {
+      const bytes = Buffer.alloc(Number(inputs["length"] ?? 32));
+      Buffer.from(`${PLACEHOLDER}:${name}`).copy(bytes);
+      return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `${PLACEHOLDER}-password-${name}`, bcryptHash: `${PLACEHOLDER}-bcrypt-${name}` };
+    default:
+      return {};
+  }
+}
+
+/** Stand-ins for provider functions the program calls (EKS cluster lookup). */
+export function placeholderInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (token === "aws:eks/getCluster:getCluster") {
+    const name = String(inputs["name"]);
+    const region = String(inputs["region"] ?? "us-east-1");
+    return {
+      name,
+      endpoint: `https://${name}.${PLACEHOLDER.toLowerCase()}.${region}.eks.amazonaws.com`,
+      certificateAuthorities: [{ data: Buffer.from(`${PLACEHOLDER} ${name} cluster CA`).toString("base64") }],
+      arn: `arn:aws:eks:${region}:000000000000:cluster/${name}`,
+      id: name,
+    };
+  }
+  return {};
+}
+
+/** Pulumi hands config to programs as strings: objects as JSON, scalars as text. */
+export function configAsStrings(config: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return out;
+}
+
+function clearProgramModules(): void {
+  const nodeModules = `${path.sep}node_modules${path.sep}`;
+  for (const key of Object.keys(require.cache)) {
+    if (key.startsWith(PROJECT_ROOT) && !key.includes(nodeModules) && !key.includes(`${path.sep}tools${path.sep}`)) {
+      delete require.cache[key];
+    }
+  }
+}
+
+/** Waits until no new registration has arrived for a few turns of the event loop. */
+async function settle(count: () => number): Promise<void> {
+  let last = -1;
+  let stableTurns = 0;
+  while (stableTurns < 5) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const now = count();
+    stableTurns = now === last ? stableTurns + 1 : 0;
+    last = now;
+  }
+}
+
+/**
+ * Evaluates the program for one stack under the mocks. Throws what the program throws (a
+ * ConfigValidationError for invalid config) before any resource is registered.
+ */
+export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
+  const recorded = new Map<string, Omit<RecordedResource, "parent" | "options">>();
+  const options = new Map<string, { parent: string | undefined; options: RecordedOptions }>();
+  const resourceKeys = new WeakMap<pulumi.Resource, string>();
+
+  const mocks: pulumi.runtime.Mocks = {
+    newResource(m: pulumi.runtime.MockResourceArgs) {
+      const urnType = m.type;
+      const state = {
+        ...m.inputs,
+        ...placeholderOutputs(m.type, m.name, m.inputs),
+        ...(args.computed?.(m.type, m.name, m.inputs) ?? {}),
+      };
+      const key = `${urnType}::${m.name}`;
+      recorded.set(key, {
+        urn: "",
+        type: m.type,
+        name: m.name,
+        custom: m.custom ?? true,
+        inputs: m.inputs as Record<string, unknown>,
+        provider: m.provider || undefined,
+      });
+      return { id: m.id || `${m.name}-id`, state };
+    },
+    call(c: pulumi.runtime.MockCallArgs) {
+      return placeholderInvoke(c.token, c.inputs as Record<string, unknown>);
+    },
+  };
+
+  await pulumi.runtime.setMocks(mocks, PROJECT_NAME, args.stack, true);
+  pulumi.runtime.setAllConfig(configAsStrings(args.config), [...(args.secretKeys ?? [])]);
+  clearProgramModules();
+  const program = args.program ?? path.join(PROJECT_ROOT, "index.ts");
+
+  const rawOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((t) => {
+      const key = `${t.type}::${t.name}`;
+      resourceKeys.set(t.resource, key);
+      const parent = t.opts.parent ? resourceKeys.get(t.opts.parent) : undefined;
+      const opts = t.opts as pulumi.CustomResourceOptions;
+      options.set(key, {
+        parent: parent && !parent.startsWith("pulumi:pulumi:Stack::") ? parent : undefined,
+        options: {
+          protect: opts.protect === true,
+          retainOnDelete: opts.retainOnDelete === true,
+          ...(typeof opts.import === "string" ? { import: opts.import } : {}),
+          ignoreChanges: opts.ignoreChanges ?? [],
+          deleteBeforeReplace: opts.deleteBeforeReplace === true,
+          dependsOnCount: Array.isArray(opts.dependsOn) ? opts.dependsOn.length : opts.dependsOn ? 1 : 0,
+        },
+      });
+      return undefined;
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = require(program) as Record<string, unknown>;
+    return { ...exported };
+  });
+  await settle(() => recorded.size);
+
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rawOutputs ?? {})) {
+    outputs[key] = await resolveOutput(value);
+  }
+
+  const resources: RecordedResource[] = [];
+  for (const [key, r] of recorded) {
+    const meta = options.get(key);
+    const parentKey = meta?.parent;
+    resources.push({
+      ...r,
+      urn: buildUrn(args.stack, key, options),
+      parent: parentKey,
+      options: meta?.options ?? {
+        protect: false,
+        retainOnDelete: false,
+        ignoreChanges: [],
+        deleteBeforeReplace: false,
+        dependsOnCount: 0,
+      },
+    });
+  }
+  return { stack: args.stack, resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs };
+}
+
+/** `urn:pulumi:<stack>::<project>::<Parent$...$Type>::<name>`, the engine's URN shape. */
+function buildUrn(
+  stack: string,
+  key: string,
+  options: Map<string, { parent: string | undefined }>,
+): string {
+  const types: string[] = [];
+  let cursor: string | undefined = key;
+  while (cursor) {
+    types.unshift(cursor.slice(0, cursor.indexOf("::")));
+    cursor = options.get(cursor)?.parent;
+  }
+  const name = key.slice(key.indexOf("::") + 2);
+  // The engine qualifies a type with its ancestors' types; the root Stack is not part of the chain.
+  const qualified = types.join("$");
+  return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualified}::${name}`;
+}
+
+async function resolveOutput(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const secret = await pulumi.isSecret(value);
+    const plain = await new Promise<unknown>((resolve) => value.apply((v) => resolve(v)));
+    return secret ? { [SECRET_SIG_KEY]: SECRET_SIG, value: plain } : plain;
+  }
+  return value;
+}

@@ -1,0 +1,200 @@
+// Turns an evaluation into the offline plan's artefacts: plan.json (every resource, secrets
+// redacted), one multi-document manifest per cluster (kubectl-apply shaped, Secret values replaced
+// by a placeholder that keeps the object valid) and a reviewer's summary.
+import * as YAML from "yaml";
+import { Evaluation, isSecretWrapper, RecordedResource } from "./mock-engine";
+
+export const REDACTED = "[secret]";
+/** What a Secret's values become in manifests: valid for the API server, useless to a reader. */
+export const MANIFEST_SECRET_PLACEHOLDER = "REDACTED-BY-HUBSPOKE-PLAN";
+
+export interface PlanResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly cluster: string | null;
+  readonly inputs: unknown;
+}
+
+export interface PlanDocument {
+  readonly stack: string;
+  readonly resources: PlanResource[];
+}
+
+const K8S_PREFIX = "kubernetes:";
+export const K8S_PROVIDER_TYPE = "pulumi:providers:kubernetes";
+
+export function isKubernetesObject(type: string): boolean {
+  return type.startsWith(K8S_PREFIX);
+}
+
+/** Replaces every secret-marked value with `[secret]`, recursively. */
+export function redact(value: unknown): unknown {
+  if (isSecretWrapper(value)) return REDACTED;
+  if (Array.isArray(value)) return value.map(redact);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+  }
+  return value;
+}
+
+/** Provider resource name -> cluster name, from each Kubernetes provider's `clusterIdentifier`. */
+export function providerClusters(resources: readonly RecordedResource[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const r of resources) {
+    if (r.type === K8S_PROVIDER_TYPE) map.set(r.name, String(r.inputs["clusterIdentifier"] ?? r.name));
+  }
+  return map;
+}
+
+/** A provider reference is `<provider urn>::<id>`; the urn ends in `::<name>`. */
+export function providerName(reference: string): string {
+  const urn = reference.slice(0, reference.lastIndexOf("::"));
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+export function clusterOf(r: RecordedResource, providers: Map<string, string>): string | null {
+  if (!isKubernetesObject(r.type) || !r.provider || !r.provider.includes("pulumi:providers:kubernetes")) return null;
+  return providers.get(providerName(r.provider)) ?? null;
+}
+
+export function buildPlanDocument(evaluation: Evaluation): PlanDocument {
+  const providers = providerClusters(evaluation.resources);
+  return {
+    stack: evaluation.stack,
+    resources: evaluation.resources.map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      cluster: clusterOf(r, providers),
+      inputs: redact(r.inputs),
+    })),
+  };
+}
+
+/** `kubernetes:apps/v1:Deployment` -> { apiVersion: "apps/v1", kind: "Deployment" }. */
+export function apiVersionKind(type: string): { apiVersion: string; kind: string } {
+  const [, groupVersion, kind] = type.split(":");
+  const apiVersion = groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion;
+  return { apiVersion, kind: kind.endsWith("Patch") ? kind.slice(0, -"Patch".length) : kind };
+}
+
+function redactSecretObject(inputs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...inputs };
+  for (const field of ["stringData", "data"] as const) {
+    const raw = inputs[field];
+    const values = isSecretWrapper(raw) ? raw.value : raw;
+    if (typeof values === "object" && values !== null) {
+      const placeholder = field === "data" ? Buffer.from(MANIFEST_SECRET_PLACEHOLDER).toString("base64") : MANIFEST_SECRET_PLACEHOLDER;
+      out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, placeholder]));
+    } else if (raw !== undefined) {
+      out[field] = {};
+    }
+  }
+  return out;
+}
+
+/** The Kubernetes object a resource stands for, as `kubectl apply -f` takes it. */
+export function manifestObject(r: RecordedResource): Record<string, unknown> {
+  const { apiVersion, kind } = apiVersionKind(r.type);
+  const inputs = kind === "Secret" ? redactSecretObject(r.inputs) : r.inputs;
+  const body = redact(inputs) as Record<string, unknown>;
+  delete body["apiVersion"];
+  delete body["kind"];
+  return { apiVersion, kind, ...body };
+}
+
+/** Cluster name -> multi-document YAML of its objects, in registration order. */
+export function buildManifests(evaluation: Evaluation): Map<string, string> {
+  const providers = providerClusters(evaluation.resources);
+  const byCluster = new Map<string, string[]>();
+  for (const r of evaluation.resources) {
+    const cluster = clusterOf(r, providers);
+    if (!cluster) continue;
+    const comment = r.type.endsWith("Patch")
+      ? `# ${r.urn}\n# server-side apply patch: only the fields below are managed by this stack\n`
+      : `# ${r.urn}\n`;
+    const doc = comment + YAML.stringify(manifestObject(r), { lineWidth: 0 });
+    const docs = byCluster.get(cluster) ?? [];
+    docs.push(doc);
+    byCluster.set(cluster, docs);
+  }
+  return new Map([...byCluster].map(([cluster, docs]) => [cluster, docs.join("---\n")]));
+}
+
+function shortType(type: string): string {
+  if (isKubernetesObject(type)) return apiVersionKind(type).kind + (type.endsWith("Patch") ? "Patch" : "");
+  return type.slice(type.lastIndexOf(":") + 1);
+}
+
+function countLine(counts: Map<string, number>): string {
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(", ");
+}
+
+export interface SummaryExtras {
+  readonly pendingSpokes?: readonly { name: string; phase: number }[];
+  readonly conversionPhase?: number;
+  readonly violations?: readonly string[];
+}
+
+/** A tree per top-level component with counts per cluster and kind, then the notes a reviewer needs. */
+export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {}): string {
+  const providers = providerClusters(evaluation.resources);
+  const byKey = new Map(evaluation.resources.map((r) => [`${r.type}::${r.name}`, r]));
+  const topOf = (r: RecordedResource): RecordedResource => {
+    let cursor = r;
+    while (cursor.parent && byKey.has(cursor.parent)) cursor = byKey.get(cursor.parent) as RecordedResource;
+    return cursor;
+  };
+  const groups = new Map<string, Map<string, Map<string, number>>>();
+  const clusterTotals = new Map<string, number>();
+  let custom = 0;
+  for (const r of evaluation.resources) {
+    if (!r.custom) continue;
+    custom++;
+    const top = topOf(r);
+    const groupName = top === r ? "(top level)" : `${top.type} ${top.name}`;
+    const cluster = clusterOf(r, providers) ?? (r.type.startsWith("pulumi:providers:") ? "providers" : "no cluster");
+    if (clusterOf(r, providers)) clusterTotals.set(cluster, (clusterTotals.get(cluster) ?? 0) + 1);
+    const group = groups.get(groupName) ?? new Map<string, Map<string, number>>();
+    const counts = group.get(cluster) ?? new Map<string, number>();
+    const kind = shortType(r.type);
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    group.set(cluster, counts);
+    groups.set(groupName, group);
+  }
+  const lines: string[] = [];
+  const components = evaluation.resources.length - custom;
+  lines.push(`stack ${evaluation.stack}: ${custom} resources in ${components} components`);
+  lines.push(
+    `clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`,
+  );
+  lines.push("");
+  for (const [groupName, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(groupName);
+    for (const [cluster, counts] of [...group].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`  ${cluster}: ${countLine(counts)}`);
+    }
+  }
+  lines.push("");
+  const pending = extras.pendingSpokes ?? [];
+  const phase = extras.conversionPhase !== undefined ? ` (conversion.phase = ${extras.conversionPhase})` : "";
+  lines.push(
+    pending.length
+      ? `pending spokes${phase}: ${pending.map((s) => `${s.name} (phase ${s.phase})`).join(", ")}`
+      : `pending spokes${phase}: none`,
+  );
+  const protectedCount = evaluation.resources.filter((r) => r.options.protect).length;
+  const retained = evaluation.resources.filter((r) => r.options.retainOnDelete).length;
+  const imported = evaluation.resources.filter((r) => r.options.import).length;
+  lines.push(`protected: ${protectedCount}, retained on delete: ${retained}, imported: ${imported}`);
+  if (extras.violations) {
+    lines.push("");
+    lines.push(extras.violations.length ? "policy violations:" : "policy violations: none");
+    for (const v of extras.violations) lines.push(`  ${v}`);
+  }
+  return lines.join("\n") + "\n";
+}
