@@ -5,13 +5,21 @@ import { buildStackSpec, ConfigValidationError, StackSpec } from "./spec";
 
 export const CONFIG_NAMESPACE = "hubspoke";
 
-/** Structured config values reach the program as JSON text; plain strings stay strings. */
-function decodeConfigValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+/**
+ * Pulumi hands config to programs as text: structured values as JSON, booleans as `true`/`false`.
+ * Anything else stays a string (an account named `123` must not turn into a number).
+ */
+export function decodeConfigValue(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed === "true" || trimmed === "false") return trimmed === "true";
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return text;
+    }
   }
+  return text;
 }
 
 /** All `hubspoke:` keys of the running stack, prefix removed, JSON decoded. */

@@ -27,6 +27,14 @@ export class ConfigValidationError extends Error {
   }
 }
 
+/**
+ * True for a ConfigValidationError, also one thrown by another copy of this module (the plan tool
+ * reloads the program's modules for each evaluation, so `instanceof` cannot be relied on).
+ */
+export function isConfigValidationError(err: unknown): err is ConfigValidationError {
+  return err instanceof Error && err.name === "ConfigValidationError" && Array.isArray((err as ConfigValidationError).errors);
+}
+
 export function formatConfigError(e: ConfigError): string {
   return `config error: ${e.path}: ${e.message}`;
 }

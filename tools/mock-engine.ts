@@ -172,7 +172,8 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   clearProgramModules();
   const program = args.program ?? path.join(PROJECT_ROOT, "index.ts");
 
-  const rawOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+  let exported: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((t) => {
       const key = `${t.type}::${t.name}`;
       resourceKeys.set(t.resource, key);
@@ -192,13 +193,14 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       return undefined;
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = require(program) as Record<string, unknown>;
-    return { ...exported };
+    exported = { ...(require(program) as Record<string, unknown>) };
+    return exported;
   });
   await settle(() => recorded.size);
 
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(rawOutputs ?? {})) {
+  // Resolved from the module's own exports: the stack's resolved outputs no longer say what is secret.
+  for (const [key, value] of Object.entries(exported)) {
     outputs[key] = await resolveOutput(value);
   }
 

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigValidationError, formatConfigError } from "../stacks/spec";
+import { formatConfigError, isConfigValidationError } from "../stacks/spec";
 import { evaluateStack, Evaluation, PROJECT_ROOT } from "./mock-engine";
 import { buildManifests, buildPlanDocument, buildSummary } from "./plan-output";
 import { readStackFile, stackFilePath } from "./stack-file";
@@ -34,7 +34,7 @@ export async function runPlan(args: PlanArgs, log: (line: string) => void = cons
   try {
     evaluation = await evaluateStack({ stack: args.stack, config: stackFile.config, secretKeys: stackFile.secretKeys });
   } catch (err) {
-    if (err instanceof ConfigValidationError) {
+    if (isConfigValidationError(err)) {
       for (const e of err.errors) log(formatConfigError(e));
       return { exitCode: 2 };
     }

@@ -1,0 +1,54 @@
+// Test helpers: evaluate a stack file (optionally edited) on the mocks, and query the recording.
+import { evaluateStack, Evaluation, isSecretWrapper, RecordedResource } from "../../tools/mock-engine";
+import { readStackFile, stackFilePath } from "../../tools/stack-file";
+
+export const STACKS = ["dev", "staging", "prod"] as const;
+
+/** A deep copy of a stack file's config, for a test to edit. */
+export function stackConfig(stack: string): Record<string, unknown> {
+  return structuredClone(readStackFile(stackFilePath(stack)).config);
+}
+
+export async function evaluate(stack: string, edit?: (config: Record<string, unknown>) => void): Promise<Evaluation> {
+  const file = readStackFile(stackFilePath(stack));
+  const config = structuredClone(file.config);
+  edit?.(config);
+  return evaluateStack({ stack, config, secretKeys: file.secretKeys });
+}
+
+export function kubernetesObjects(e: Evaluation): RecordedResource[] {
+  return e.resources.filter((r) => r.type.startsWith("kubernetes:"));
+}
+
+export function ofKind(e: Evaluation, kind: string): RecordedResource[] {
+  return e.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`));
+}
+
+/** The object with this metadata.name (and kind), unwrapping nothing: secrets stay wrapped. */
+export function objectNamed(e: Evaluation, kind: string, name: string, provider?: string): RecordedResource {
+  const found = ofKind(e, kind).filter((r) => {
+    const meta = r.inputs["metadata"] as { name?: unknown } | undefined;
+    return meta?.name === name && (provider === undefined || r.provider?.includes(provider));
+  });
+  if (found.length !== 1) throw new Error(`expected one ${kind} named ${name}, found ${found.length}`);
+  return found[0];
+}
+
+/** Paths (a.b[0].c) inside a value where a secret-marked value sits. */
+export function secretPaths(value: unknown, at = ""): string[] {
+  if (isSecretWrapper(value)) return [at || "(root)"];
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, `${at}[${i}]`));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => secretPaths(v, at ? `${at}.${k}` : k));
+  }
+  return [];
+}
+
+export function unwrap(value: unknown): unknown {
+  return isSecretWrapper(value) ? value.value : value;
+}
+
+/** A JSON view of a value with secrets unwrapped, for searching text in it. */
+export function plainJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (isSecretWrapper(v) ? v.value : v));
+}
