@@ -31,6 +31,8 @@ export const authenticatorIds = hub.authenticatorIds;
 export const conjurAuthenticators = hub.authenticators;
 export const conjurPolicy = hub.policy;
 export const conversionPhase = spec.conversionPhase;
-export const pendingSpokes = spec.spokes.filter((s) => !s.converted).map((s) => ({ name: s.name, phase: s.phase }));
+export const pendingSpokes = spec.spokes
+  .filter((s) => !s.converted)
+  .map((s) => ({ name: s.name, phase: s.phase }));
 export const dataKey = pulumi.secret(conjurSecrets.dataKey);
 export const adminPassword = pulumi.secret(conjurSecrets.adminPassword);

@@ -70,7 +70,10 @@ export function preferredAntiAffinity(selector: Record<string, string>) {
       preferredDuringSchedulingIgnoredDuringExecution: [
         {
           weight: 100,
-          podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+          podAffinityTerm: {
+            topologyKey: "kubernetes.io/hostname",
+            labelSelector: { matchLabels: selector },
+          },
         },
       ],
     },
@@ -124,7 +127,11 @@ export function kubeApiEgressRule(cidrs: readonly string[] = ["0.0.0.0/0"]) {
 export function authenticatorRbacRules() {
   return [
     { apiGroups: [""], resources: ["pods", "serviceaccounts"], verbs: ["get", "list"] },
-    { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets"], verbs: ["get", "list"] },
+    {
+      apiGroups: ["apps"],
+      resources: ["deployments", "statefulsets", "replicasets"],
+      verbs: ["get", "list"],
+    },
     { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
     { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
   ];

@@ -24,7 +24,9 @@ const shortName = dnsLabel.max(30, "at most 30 characters (it prefixes generated
 
 const hostname = z.string().refine(isCertificateHostname, "not a valid DNS hostname");
 
-const cidr = z.string().refine((v) => parseIpv4Cidr(v) !== undefined, "not an IPv4 CIDR (a.b.c.d/n, host bits zero)");
+const cidr = z
+  .string()
+  .refine((v) => parseIpv4Cidr(v) !== undefined, "not an IPv4 CIDR (a.b.c.d/n, host bits zero)");
 
 const quantity = z.string().refine(isQuantity, "not a Kubernetes quantity (for example 500m, 2, 512Mi)");
 
@@ -33,7 +35,9 @@ const image = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: `image ${problem}` });
 });
 
-const duration = z.string().refine((v) => parseDurationSeconds(v) !== undefined, "not a duration (for example 30s, 1m)");
+const duration = z
+  .string()
+  .refine((v) => parseDurationSeconds(v) !== undefined, "not a duration (for example 30s, 1m)");
 
 const positiveInt = z.number().int("must be a whole number").min(1, "must be at least 1");
 
@@ -80,9 +84,7 @@ export const clusterSchema = z
       })
       .optional(),
     /** The API server URL the hub's Conjur uses to check this cluster's pods (EKS: discovered). */
-    apiServer: z
-      .url({ protocol: /^https$/, error: "not an https:// URL" })
-      .optional(),
+    apiServer: z.url({ protocol: /^https$/, error: "not an https:// URL" }).optional(),
   })
   .superRefine((c, ctx) => {
     const given = (["context", "kubeconfigSecret", "eks"] as const).filter((k) => c[k] !== undefined);
@@ -100,9 +102,7 @@ export const applicationSchema = z.strictObject({
   /** The Kubernetes ServiceAccount the application runs as (authn-k8s checks it). */
   serviceAccount: dnsLabel,
   /** Restrict authentication further to one Deployment or StatefulSet. */
-  workload: z
-    .strictObject({ kind: z.enum(["deployment", "stateful-set"]), name: dnsLabel })
-    .optional(),
+  workload: z.strictObject({ kind: z.enum(["deployment", "stateful-set"]), name: dnsLabel }).optional(),
   /** Secret variable names; each is readable by this application's host only. */
   secrets: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "not a variable name")).default([]),
 });

@@ -11,7 +11,13 @@ import {
   ResourcesConfig,
   TenantConfig,
 } from "./schema";
-import { certificateNameCovers, cidrsOverlap, Ipv4Cidr, parseDurationSeconds, parseIpv4Cidr } from "./validators";
+import {
+  certificateNameCovers,
+  cidrsOverlap,
+  Ipv4Cidr,
+  parseDurationSeconds,
+  parseIpv4Cidr,
+} from "./validators";
 import { RESERVED_NAMESPACES } from "../components/naming";
 
 export interface ConfigError {
@@ -32,7 +38,11 @@ export class ConfigValidationError extends Error {
  * reloads the program's modules for each evaluation, so `instanceof` cannot be relied on).
  */
 export function isConfigValidationError(err: unknown): err is ConfigValidationError {
-  return err instanceof Error && err.name === "ConfigValidationError" && Array.isArray((err as ConfigValidationError).errors);
+  return (
+    err instanceof Error &&
+    err.name === "ConfigValidationError" &&
+    Array.isArray((err as ConfigValidationError).errors)
+  );
 }
 
 export function formatConfigError(e: ConfigError): string {
@@ -73,7 +83,9 @@ export interface ApplicationSpec {
   readonly secrets: readonly string[];
 }
 
-export type TenantSpec = Omit<TenantConfig, "applications"> & { readonly applications: readonly ApplicationSpec[] };
+export type TenantSpec = Omit<TenantConfig, "applications"> & {
+  readonly applications: readonly ApplicationSpec[];
+};
 
 export interface SpokeSpec {
   readonly name: string;
@@ -130,8 +142,10 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") return `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  if (issue.code === "invalid_type" && issue.input === undefined) return `required (expected ${issue.expected})`;
+  if (issue.code === "unrecognized_keys")
+    return `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_type" && issue.input === undefined)
+    return `required (expected ${issue.expected})`;
   return issue.message;
 }
 
@@ -152,7 +166,8 @@ export function buildStackSpec(config: Readonly<Record<string, unknown>>): SpecR
     for (const issue of parsed.error.issues) {
       // An unknown key is reported at the key itself, so the path names the typo.
       if (issue.code === "unrecognized_keys") {
-        for (const key of issue.keys) errors.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
+        for (const key of issue.keys)
+          errors.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
       } else {
         errors.push({ path: formatPath(issue.path), message: issueMessage(issue) });
       }
@@ -175,7 +190,8 @@ function dedupe(errors: ConfigError[]): ConfigError[] {
 
 // ---- cross-field rules, run on the raw input so they report alongside the schema's errors ----
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
@@ -205,7 +221,10 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
   for (const [name, cluster] of Object.entries(clusters)) {
     const key = isRecord(cluster) ? str(cluster["kubeconfigSecret"]) : undefined;
     if (key && config[key] === undefined) {
-      err(`clusters.${name}.kubeconfigSecret`, `config key "${key}" is not set (pulumi config set --secret ${key} ...)`);
+      err(
+        `clusters.${name}.kubeconfigSecret`,
+        `config key "${key}" is not set (pulumi config set --secret ${key} ...)`,
+      );
     }
   }
 
@@ -216,7 +235,10 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     const name = str(value);
     if (name === undefined) return;
     if (!(name in clusters)) {
-      err(path, `cluster "${name}" is not defined under clusters (defined: ${Object.keys(clusters).join(", ") || "none"})`);
+      err(
+        path,
+        `cluster "${name}" is not defined under clusters (defined: ${Object.keys(clusters).join(", ") || "none"})`,
+      );
       return;
     }
     const previous = clusterUse.get(name);
@@ -243,7 +265,8 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     const name = str(s["name"]);
     if (name === undefined) return;
     const first = firstIndex.get(name);
-    if (first !== undefined) err(`spokes[${i}].name`, `duplicate spoke name "${name}" (also spokes[${first}])`);
+    if (first !== undefined)
+      err(`spokes[${i}].name`, `duplicate spoke name "${name}" (also spokes[${first}])`);
     else firstIndex.set(name, i);
     if (name === "hub") err(`spokes[${i}].name`, `"hub" is reserved for the hub's own authenticator`);
     const tenantIndex = new Map<string, number>();
@@ -254,14 +277,18 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
       const firstTenant = tenantIndex.get(tenant);
       if (firstTenant !== undefined) err(path, `duplicate tenant "${tenant}" (also tenants[${firstTenant}])`);
       else tenantIndex.set(tenant, j);
-      if (RESERVED_NAMESPACES.includes(tenant)) err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
+      if (RESERVED_NAMESPACES.includes(tenant))
+        err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
       const appIndex = new Map<string, number>();
       arr(isRecord(t) ? t["applications"] : undefined).forEach((a, k) => {
         const app = isRecord(a) ? str(a["name"]) : undefined;
         if (app === undefined) return;
         const firstApp = appIndex.get(app);
         if (firstApp !== undefined) {
-          err(`spokes[${i}].tenants[${j}].applications[${k}].name`, `duplicate application "${app}" (also applications[${firstApp}])`);
+          err(
+            `spokes[${i}].tenants[${j}].applications[${k}].name`,
+            `duplicate application "${app}" (also applications[${firstApp}])`,
+          );
         } else appIndex.set(app, k);
       });
     });
@@ -283,19 +310,28 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
   });
 
   // The advertised hostname is what spokes connect to: the primary's certificate must cover it.
-  const hostnames = arr(hub["hostnames"]).map(str).filter((h): h is string => h !== undefined);
+  const hostnames = arr(hub["hostnames"])
+    .map(str)
+    .filter((h): h is string => h !== undefined);
   const advertised = str(hub["advertisedHostname"]);
   if (advertised && hostnames.length > 0 && !hostnames.some((h) => certificateNameCovers(h, advertised))) {
-    err("hub.advertisedHostname", `"${advertised}" is not covered by hub.hostnames (${hostnames.join(", ")}); spokes would fail TLS verification`);
+    err(
+      "hub.advertisedHostname",
+      `"${advertised}" is not covered by hub.hostnames (${hostnames.join(", ")}); spokes would fail TLS verification`,
+    );
   }
   const advertisedDefault = hostnames[0];
   if (!advertised && advertisedDefault?.startsWith("*.")) {
-    err("hub.advertisedHostname", "required when the first hub hostname is a wildcard: spokes need a concrete name");
+    err(
+      "hub.advertisedHostname",
+      "required when the first hub hostname is a wildcard: spokes need a concrete name",
+    );
   }
 
   const certificates = isRecord(config["certificates"]) ? config["certificates"] : {};
   const env = str(config["environment"]);
-  const envDefaults = env && env in ENVIRONMENT_DEFAULTS ? ENVIRONMENT_DEFAULTS[env as Environment] : undefined;
+  const envDefaults =
+    env && env in ENVIRONMENT_DEFAULTS ? ENVIRONMENT_DEFAULTS[env as Environment] : undefined;
   const num = (v: unknown, fallback: number | undefined) => (typeof v === "number" ? v : fallback);
   const validity = num(certificates["validityHours"], envDefaults?.validityHours);
   const renewal = num(certificates["earlyRenewalHours"], envDefaults?.earlyRenewalHours);
@@ -304,12 +340,19 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     err("certificates.earlyRenewalHours", `${renewal} must be less than validityHours (${validity})`);
   }
   if (validity !== undefined && caValidity !== undefined && validity > caValidity) {
-    err("certificates.validityHours", `${validity} exceeds caValidityHours (${caValidity}): a certificate cannot outlive its CA`);
+    err(
+      "certificates.validityHours",
+      `${validity} exceeds caValidityHours (${caValidity}): a certificate cannot outlive its CA`,
+    );
   }
 
   const monitoring = isRecord(config["monitoring"]) ? config["monitoring"] : {};
-  const interval = parseDurationSeconds(str(monitoring["federationInterval"]) ?? MONITORING_DEFAULTS.federationInterval);
-  const timeout = parseDurationSeconds(str(monitoring["federationTimeout"]) ?? MONITORING_DEFAULTS.federationTimeout);
+  const interval = parseDurationSeconds(
+    str(monitoring["federationInterval"]) ?? MONITORING_DEFAULTS.federationInterval,
+  );
+  const timeout = parseDurationSeconds(
+    str(monitoring["federationTimeout"]) ?? MONITORING_DEFAULTS.federationTimeout,
+  );
   if (interval !== undefined && timeout !== undefined && timeout > interval) {
     err("monitoring.federationTimeout", `must not exceed federationInterval (${interval}s)`);
   }
@@ -319,7 +362,8 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     if (sink["host"] === undefined) err("hub.logSink.host", `required for kind ${String(sink["kind"])}`);
     const key = str(sink["credentialsSecret"]);
     if (key === undefined) err("hub.logSink.credentialsSecret", `required for kind ${String(sink["kind"])}`);
-    else if (config[key] === undefined) err("hub.logSink.credentialsSecret", `config key "${key}" is not set`);
+    else if (config[key] === undefined)
+      err("hub.logSink.credentialsSecret", `config key "${key}" is not set`);
   }
   return errors;
 }
@@ -377,27 +421,25 @@ function applyDefaults(c: ParsedConfig): StackSpec {
       },
       logSink,
     },
-    spokes: c.spokes.map(
-      (s): SpokeSpec => ({
-        name: s.name,
-        cluster: s.cluster,
-        region: s.region,
-        podCidr: s.podCidr,
-        egressCidrs: s.egressCidrs ?? [s.podCidr],
-        phase: s.phase,
-        converted: s.phase <= c.conversion.phase,
-        follower: {
-          replicas: s.follower.replicas ?? d.followerReplicas,
-          resources: withDefaults(s.follower.resources, d.resources.follower),
-          externalHostnames: s.follower.externalHostnames,
-        },
-        tenants: s.tenants,
-        monitoring: {
-          exposure: s.monitoring?.exposure ?? "LoadBalancer",
-          hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
-        },
-      }),
-    ),
+    spokes: c.spokes.map((s): SpokeSpec => ({
+      name: s.name,
+      cluster: s.cluster,
+      region: s.region,
+      podCidr: s.podCidr,
+      egressCidrs: s.egressCidrs ?? [s.podCidr],
+      phase: s.phase,
+      converted: s.phase <= c.conversion.phase,
+      follower: {
+        replicas: s.follower.replicas ?? d.followerReplicas,
+        resources: withDefaults(s.follower.resources, d.resources.follower),
+        externalHostnames: s.follower.externalHostnames,
+      },
+      tenants: s.tenants,
+      monitoring: {
+        exposure: s.monitoring?.exposure ?? "LoadBalancer",
+        hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
+      },
+    })),
     conversionPhase: c.conversion.phase,
     images: { ...DEFAULT_IMAGES, ...stripUndefined(c.images) },
     certificates: {

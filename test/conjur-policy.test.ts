@@ -28,13 +28,23 @@ const input: EstatePolicyInput = {
         {
           name: "shop",
           applications: [
-            { name: "ledger", serviceAccount: "ledger", workload: { kind: "stateful-set", name: "ledger" }, secrets: ["db-password"] },
+            {
+              name: "ledger",
+              serviceAccount: "ledger",
+              workload: { kind: "stateful-set", name: "ledger" },
+              secrets: ["db-password"],
+            },
             { name: "checkout", serviceAccount: "checkout", secrets: ["psp-key", "db-password"] },
           ],
         },
       ],
     },
-    { name: "web", tenants: [{ name: "front", applications: [{ name: "site", serviceAccount: "site", secrets: ["session"] }] }] },
+    {
+      name: "web",
+      tenants: [
+        { name: "front", applications: [{ name: "site", serviceAccount: "site", secrets: ["session"] }] },
+      ],
+    },
   ],
 };
 
@@ -56,12 +66,21 @@ const resolve = (policy: string, ref: Rec) => (ref.id ? (policy ? `${policy}/${r
 
 describe("conjur ids", () => {
   it("lists authn and one authn-k8s authenticator for the hub and each spoke", () => {
-    assert.equal(conjurAuthenticators(authenticatorIds(["payments", "web"])), "authn,authn-k8s/hub,authn-k8s/payments,authn-k8s/web");
+    assert.equal(
+      conjurAuthenticators(authenticatorIds(["payments", "web"])),
+      "authn,authn-k8s/hub,authn-k8s/payments,authn-k8s/web",
+    );
   });
 
   it("builds the seed fetch login and URL the follower uses", () => {
-    assert.equal(followerLogin("web"), "host/conjur/authn-k8s/web/apps/conjur-system/service_account/conjur-follower");
-    assert.equal(seedFileUrl("conjur.acme.com", "acme"), "https://conjur.acme.com/configuration/acme/seed/follower");
+    assert.equal(
+      followerLogin("web"),
+      "host/conjur/authn-k8s/web/apps/conjur-system/service_account/conjur-follower",
+    );
+    assert.equal(
+      seedFileUrl("conjur.acme.com", "acme"),
+      "https://conjur.acme.com/configuration/acme/seed/follower",
+    );
   });
 });
 
@@ -74,9 +93,19 @@ describe("conjur policy builder", () => {
     );
     for (const branch of branches) {
       const body = branch.body ?? [];
-      assert.ok(body.some((r) => r.tag === "webservice" && !r.id), `${branch.id}: authenticator webservice`);
-      assert.ok(body.some((r) => r.tag === "webservice" && r.id === "status"), `${branch.id}: status webservice`);
-      for (const v of ["ca/cert", "ca/key"]) assert.ok(body.some((r) => r.tag === "variable" && r.id === v), `${branch.id}: ${v}`);
+      assert.ok(
+        body.some((r) => r.tag === "webservice" && !r.id),
+        `${branch.id}: authenticator webservice`,
+      );
+      assert.ok(
+        body.some((r) => r.tag === "webservice" && r.id === "status"),
+        `${branch.id}: status webservice`,
+      );
+      for (const v of ["ca/cert", "ca/key"])
+        assert.ok(
+          body.some((r) => r.tag === "variable" && r.id === v),
+          `${branch.id}: ${v}`,
+        );
       const permit = body.find((r) => r.tag === "permit" && r.role?.id === "consumers");
       assert.deepEqual(permit?.privileges, ["read", "authenticate"]);
     }
@@ -84,7 +113,9 @@ describe("conjur policy builder", () => {
 
   it("gives spoke authenticators the kubernetes/* variables (Conjur runs outside those clusters) and the hub none", () => {
     const vars = (id: string) =>
-      (parsed().find((r) => r.id === `conjur/authn-k8s/${id}`)?.body ?? []).filter((r) => r.tag === "variable").map((r) => r.id);
+      (parsed().find((r) => r.id === `conjur/authn-k8s/${id}`)?.body ?? [])
+        .filter((r) => r.tag === "variable")
+        .map((r) => r.id);
     assert.deepEqual(vars("hub"), ["ca/cert", "ca/key"]);
     assert.deepEqual(vars("web"), [
       "ca/cert",
@@ -100,9 +131,17 @@ describe("conjur policy builder", () => {
     const grants = records.filter((r) => r.rec.tag === "grant");
     for (const spoke of ["payments", "web"]) {
       const host = followerHostId(spoke);
-      assert.ok(records.some((r) => r.rec.tag === "host" && r.full === host), `follower host ${host} declared`);
-      const roles = grants.filter((g) => resolve(g.policy, g.rec.member as Rec) === host).map((g) => resolve(g.policy, g.rec.role as Rec));
-      assert.deepEqual(roles.sort(), [`conjur/authn-k8s/${spoke}/consumers`, "conjur/seed-generation/consumers"]);
+      assert.ok(
+        records.some((r) => r.rec.tag === "host" && r.full === host),
+        `follower host ${host} declared`,
+      );
+      const roles = grants
+        .filter((g) => resolve(g.policy, g.rec.member as Rec) === host)
+        .map((g) => resolve(g.policy, g.rec.role as Rec));
+      assert.deepEqual(roles.sort(), [
+        `conjur/authn-k8s/${spoke}/consumers`,
+        "conjur/seed-generation/consumers",
+      ]);
     }
     const seed = parsed().find((r) => r.id === "conjur/seed-generation");
     assert.deepEqual(seed?.body?.find((r) => r.tag === "permit")?.privileges, ["execute"]);
@@ -110,7 +149,9 @@ describe("conjur policy builder", () => {
 
   it("annotates each application host for authn-k8s with its namespace, service account and workload", () => {
     const records = flatten(parsed());
-    const ledger = records.find((r) => r.rec.tag === "host" && r.full === "tenants/payments/shop/ledger")?.rec;
+    const ledger = records.find(
+      (r) => r.rec.tag === "host" && r.full === "tenants/payments/shop/ledger",
+    )?.rec;
     assert.deepEqual(ledger?.annotations, {
       "authn-k8s/namespace": "shop",
       "authn-k8s/service-account": "ledger",
@@ -128,7 +169,9 @@ describe("conjur policy builder", () => {
     assert.equal(variables.length, 4);
     const permits = records.filter((r) => r.rec.tag === "permit" && r.rec.resource?.tag === "variable");
     for (const v of variables) {
-      const holders = permits.filter((p) => resolve(p.policy, p.rec.resource as Rec) === v.full).map((p) => resolve(p.policy, p.rec.role as Rec));
+      const holders = permits
+        .filter((p) => resolve(p.policy, p.rec.resource as Rec) === v.full)
+        .map((p) => resolve(p.policy, p.rec.role as Rec));
       const app = v.full.slice(0, v.full.lastIndexOf("/"));
       assert.deepEqual(holders, [app], `${v.full} is readable by ${holders.join(", ")}`);
     }
@@ -143,7 +186,8 @@ describe("conjur policy builder", () => {
   it("grants every application host its spoke's authenticator consumers group, not another spoke's", () => {
     const records = flatten(parsed());
     const grants = records.filter((r) => r.rec.tag === "grant");
-    const roleOf = (host: string) => grants.filter((g) => g.rec.member?.id === host).map((g) => g.rec.role?.id);
+    const roleOf = (host: string) =>
+      grants.filter((g) => g.rec.member?.id === host).map((g) => g.rec.role?.id);
     assert.deepEqual(roleOf("tenants/web/front/site"), ["conjur/authn-k8s/web/consumers"]);
     assert.deepEqual(roleOf("tenants/payments/shop/checkout"), ["conjur/authn-k8s/payments/consumers"]);
   });
@@ -156,7 +200,16 @@ describe("conjur policy builder", () => {
 
   it("serialises with Conjur's tags and keeps user values as quoted scalars", () => {
     const text = renderPolicy(
-      buildEstatePolicy({ spokes: [{ name: "s", tenants: [{ name: "t", applications: [{ name: "a", serviceAccount: "sa", secrets: ["true", "a: b"] }] }] }] }),
+      buildEstatePolicy({
+        spokes: [
+          {
+            name: "s",
+            tenants: [
+              { name: "t", applications: [{ name: "a", serviceAccount: "sa", secrets: ["true", "a: b"] }] },
+            ],
+          },
+        ],
+      }),
     );
     assert.match(text, /^- !policy\n {2}id: conjur\/authn-k8s\/hub$/m);
     assert.match(text, /- !variable ca\/cert/);

@@ -1,9 +1,17 @@
 // ConjurHub, the PKI and the secrets, through the mocks: providers, secrecy, env wiring, Jobs.
 import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
-import { evaluate, kubernetesObjects, objectNamed, ofKind, plainJson, secretPaths, unwrap } from "./support/stacks";
+import {
+  evaluate,
+  kubernetesObjects,
+  objectNamed,
+  ofKind,
+  plainJson,
+  secretPaths,
+  unwrap,
+} from "./support/stacks";
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const container = (r: RecordedResource, name: string): Json =>
   (r.inputs as Json).spec.template.spec.containers.find((c: Json) => c.name === name);
@@ -22,14 +30,23 @@ describe("hub through the mocks", () => {
     const hubObjects = kubernetesObjects(staging).filter((r) => r.urn.includes("hubspoke:hub:ConjurHub$"));
     assert.ok(hubObjects.length > 20);
     for (const r of hubObjects) {
-      assert.match(r.provider ?? "", /pulumi:providers:kubernetes::k8s-stg-mgmt::/, `${r.urn} has provider ${r.provider}`);
+      assert.match(
+        r.provider ?? "",
+        /pulumi:providers:kubernetes::k8s-stg-mgmt::/,
+        `${r.urn} has provider ${r.provider}`,
+      );
     }
   });
 
   it("disables nothing by accident: every Kubernetes resource in every stack names a provider", async () => {
     for (const e of [staging, prod, await evaluate("dev")]) {
-      const missing = kubernetesObjects(e).filter((r) => !r.provider?.includes("pulumi:providers:kubernetes"));
-      assert.deepEqual(missing.map((r) => r.urn), []);
+      const missing = kubernetesObjects(e).filter(
+        (r) => !r.provider?.includes("pulumi:providers:kubernetes"),
+      );
+      assert.deepEqual(
+        missing.map((r) => r.urn),
+        [],
+      );
     }
   });
 
@@ -47,7 +64,7 @@ describe("hub through the mocks", () => {
 
   it("builds EKS providers from the cluster lookup with an exec token, not a stored credential", () => {
     const provider = prod.resources.find((r) => r.name === "k8s-prod-mgmt");
-    const kubeconfig = JSON.parse(String(unwrap(provider?.inputs["kubeconfig"]))) as Json;
+    const kubeconfig = JSON.parse(String(unwrap(provider?.inputs["kubeconfig"])));
     assert.equal(kubeconfig.users[0].user.exec.command, "aws");
     assert.deepEqual(kubeconfig.users[0].user.exec.args.slice(0, 2), ["eks", "get-token"]);
     assert.ok(kubeconfig.users[0].user.exec.args.includes("prod-mgmt"));
@@ -61,7 +78,13 @@ describe("hub through the mocks", () => {
   });
 
   it("marks the data key, passwords and private keys secret inside their Secrets", () => {
-    for (const name of ["conjur-data-key", "conjur-admin", "conjur-database", "conjur-primary-tls", "authn-hub-ca"]) {
+    for (const name of [
+      "conjur-data-key",
+      "conjur-admin",
+      "conjur-database",
+      "conjur-primary-tls",
+      "authn-hub-ca",
+    ]) {
       const secret = objectNamed(staging, "Secret", name);
       assert.deepEqual(secretPaths(secret.inputs), ["stringData"], name);
     }
@@ -99,18 +122,28 @@ describe("hub through the mocks", () => {
       "conjur.eu-west-1.acme.com",
       "conjur-primary",
     ]);
-    assert.ok((primary?.inputs["dnsNames"] as string[]).includes("conjur-primary.conjur-system.svc.cluster.local"));
+    assert.ok(
+      (primary?.inputs["dnsNames"] as string[]).includes("conjur-primary.conjur-system.svc.cluster.local"),
+    );
   });
 
   it("wires the primary's env from Secrets and lists exactly the hub and converted spokes' authenticators", () => {
     const primary = objectNamed(prod, "StatefulSet", "conjur-primary");
     const conjur = container(primary, "conjur");
-    assert.deepEqual(env(conjur, "CONJUR_DATA_KEY").valueFrom, { secretKeyRef: { name: "conjur-data-key", key: "key" } });
-    assert.deepEqual(env(conjur, "DATABASE_URL").valueFrom, { secretKeyRef: { name: "conjur-database", key: "url" } });
+    assert.deepEqual(env(conjur, "CONJUR_DATA_KEY").valueFrom, {
+      secretKeyRef: { name: "conjur-data-key", key: "key" },
+    });
+    assert.deepEqual(env(conjur, "DATABASE_URL").valueFrom, {
+      secretKeyRef: { name: "conjur-database", key: "url" },
+    });
     assert.equal(env(conjur, "CONJUR_ACCOUNT").value, "acme");
     // web-euc1 is phase 3, beyond prod's conversion.phase 2.
-    assert.equal(env(conjur, "CONJUR_AUTHENTICATORS").value, "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1");
-    for (const e of conjur.env) assert.ok(e.value === undefined || !/PLACEHOLDER/.test(e.value), `${e.name} holds a literal secret`);
+    assert.equal(
+      env(conjur, "CONJUR_AUTHENTICATORS").value,
+      "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1",
+    );
+    for (const e of conjur.env)
+      assert.ok(e.value === undefined || !/PLACEHOLDER/.test(e.value), `${e.name} holds a literal secret`);
   });
 
   it("fronts Conjur with nginx on TLS using the generated certificate, with probes and limits on both containers", () => {
@@ -135,7 +168,13 @@ describe("hub through the mocks", () => {
     assert.equal((external.inputs as Json).spec.externalTrafficPolicy, "Local");
     assert.deepEqual((external.inputs as Json).spec.ports[0].port, 443);
     // dev asks for ClusterIP only.
-    return evaluate("dev").then((dev) => assert.equal(ofKind(dev, "Service").filter((s) => (s.inputs as Json).metadata.name === "conjur-primary-external").length, 0));
+    return evaluate("dev").then((dev) =>
+      assert.equal(
+        ofKind(dev, "Service").filter((s) => (s.inputs as Json).metadata.name === "conjur-primary-external")
+          .length,
+        0,
+      ),
+    );
   });
 
   it("runs Postgres with a persistent claim and TLS, reached with sslmode=verify-full", () => {
@@ -144,7 +183,9 @@ describe("hub through the mocks", () => {
     assert.equal(claim.spec.resources.requests.storage, "50Gi");
     assert.equal(claim.spec.storageClassName, "gp3");
     assert.ok(container(postgres, "postgres").args.includes("ssl=on"));
-    const url = String((unwrap((objectNamed(prod, "Secret", "conjur-database").inputs as Json).stringData) as Json).url);
+    const url = String(
+      (unwrap((objectNamed(prod, "Secret", "conjur-database").inputs as Json).stringData) as Json).url,
+    );
     assert.match(url, /sslmode=verify-full/);
   });
 
@@ -160,19 +201,37 @@ describe("hub through the mocks", () => {
     const again = await evaluate("staging");
     assert.equal(jobName(again), jobName(staging), "same inputs, same Job");
     const withApp = await evaluate("staging", (c: Json) => {
-      c["hubspoke:spokes"][0].tenants[0].applications.push({ name: "refunds", serviceAccount: "refunds", secrets: ["key"] });
+      c["hubspoke:spokes"][0].tenants[0].applications.push({
+        name: "refunds",
+        serviceAccount: "refunds",
+        secrets: ["key"],
+      });
     });
     assert.notEqual(jobName(withApp), jobName(staging), "a policy change re-runs the load");
-    assert.equal(bootstrapName(withApp), bootstrapName(staging), "bootstrap does not re-run for a policy change");
-    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy").inputs as Json).data["policy.yml"] as string;
+    assert.equal(
+      bootstrapName(withApp),
+      bootstrapName(staging),
+      "bootstrap does not re-run for a policy change",
+    );
+    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy").inputs as Json).data[
+      "policy.yml"
+    ] as string;
     assert.match(policy, /id: refunds/);
   });
 
   it("has the policy-load Job set each authenticator's CA variables from mounted Secrets", () => {
-    const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data["load.sh"] as string;
+    const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data[
+      "load.sh"
+    ] as string;
     for (const id of ["hub", "payments", "web"]) {
-      assert.match(script, new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/cert' '/secrets/authn-${id}-ca/ca.crt'`));
-      assert.match(script, new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`));
+      assert.match(
+        script,
+        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/cert' '/secrets/authn-${id}-ca/ca.crt'`),
+      );
+      assert.match(
+        script,
+        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`),
+      );
     }
     assert.doesNotMatch(script, /PLACEHOLDER/);
   });
@@ -198,6 +257,9 @@ describe("hub through the mocks", () => {
     assert.deepEqual(o["authenticatorIds"], ["hub", "payments", "web"]);
     assert.match(String(o["conjurPolicy"]), /conjur\/authn-k8s\/web/);
     assert.deepEqual(secretPaths(o).sort(), ["adminPassword", "dataKey"]);
-    assert.doesNotMatch(plainJson({ ...o, dataKey: null, adminPassword: null }), /PLACEHOLDER-password|PRIVATE KEY/);
+    assert.doesNotMatch(
+      plainJson({ ...o, dataKey: null, adminPassword: null }),
+      /PLACEHOLDER-password|PRIVATE KEY/,
+    );
   });
 });

@@ -10,7 +10,7 @@ import { runPlan } from "../tools/plan";
 import { MANIFEST_SECRET_PLACEHOLDER, PlanDocument } from "../tools/plan-output";
 import { STACKS, stackConfig } from "./support/stacks";
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-plan-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -78,7 +78,7 @@ describe("offline plan", () => {
       it("writes manifests kubectl can apply: apiVersion, kind, metadata on every document, Secret values placeholders", () => {
         for (const file of fs.readdirSync(path.join(out, "manifests"))) {
           const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(out, "manifests", file), "utf8")).map(
-            (d) => d.toJS() as Json,
+            (d) => d.toJS(),
           );
           assert.ok(docs.length > 5);
           for (const doc of docs) {
@@ -103,7 +103,7 @@ describe("offline plan", () => {
     it("puts the hub's namespace, data key, Postgres, primary, Services, Jobs and NetworkPolicies in the hub manifest", () => {
       const docs = YAML.parseAllDocuments(
         fs.readFileSync(path.join(tmp, "prod", "manifests", "prod-mgmt.yaml"), "utf8"),
-      ).map((d) => d.toJS() as Json);
+      ).map((d) => d.toJS());
       const has = (kind: string, name: RegExp) =>
         docs.some((d) => d.kind === kind && name.test(d.metadata.name));
       for (const [kind, name] of [

@@ -13,7 +13,7 @@ function projectConfig(stack: string): Record<string, unknown> {
   return out;
 }
 
-type Config = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Config = Record<string, any>;
 
 function errorsFor(edit: (c: Config) => void, stack = "staging"): ConfigError[] {
   const config = projectConfig(stack) as Config;
@@ -33,7 +33,10 @@ function specFor(edit: (c: Config) => void = () => undefined, stack = "staging")
 
 function assertError(errors: ConfigError[], path: string, pattern: RegExp): void {
   const match = errors.find((e) => e.path === path && pattern.test(e.message));
-  assert.ok(match, `expected an error at ${path} matching ${pattern}; got:\n${errors.map(formatConfigError).join("\n")}`);
+  assert.ok(
+    match,
+    `expected an error at ${path} matching ${pattern}; got:\n${errors.map(formatConfigError).join("\n")}`,
+  );
 }
 
 describe("stack spec", () => {
@@ -62,11 +65,19 @@ describe("stack spec", () => {
     });
 
     it("a pod CIDR that is not a CIDR", () => {
-      assertError(errorsFor((c) => (c.spokes[1].podCidr = "10.1.0.0")), "spokes[1].podCidr", /not an IPv4 CIDR/);
+      assertError(
+        errorsFor((c) => (c.spokes[1].podCidr = "10.1.0.0")),
+        "spokes[1].podCidr",
+        /not an IPv4 CIDR/,
+      );
     });
 
     it("a CIDR with host bits set", () => {
-      assertError(errorsFor((c) => (c.spokes[1].podCidr = "10.120.0.1/16")), "spokes[1].podCidr", /host bits/);
+      assertError(
+        errorsFor((c) => (c.spokes[1].podCidr = "10.120.0.1/16")),
+        "spokes[1].podCidr",
+        /host bits/,
+      );
     });
 
     it("overlapping pod CIDRs, naming the other key", () => {
@@ -75,11 +86,19 @@ describe("stack spec", () => {
     });
 
     it("a spoke CIDR overlapping the hub's", () => {
-      assertError(errorsFor((c) => (c.spokes[0].podCidr = "10.100.0.0/24")), "spokes[0].podCidr", /hub\.podCidr/);
+      assertError(
+        errorsFor((c) => (c.spokes[0].podCidr = "10.100.0.0/24")),
+        "spokes[0].podCidr",
+        /hub\.podCidr/,
+      );
     });
 
     it("duplicate spoke names", () => {
-      assertError(errorsFor((c) => (c.spokes[1].name = c.spokes[0].name)), "spokes[1].name", /duplicate spoke name "payments"/);
+      assertError(
+        errorsFor((c) => (c.spokes[1].name = c.spokes[0].name)),
+        "spokes[1].name",
+        /duplicate spoke name "payments"/,
+      );
     });
 
     it("duplicate tenants in one spoke and duplicate applications in one tenant", () => {
@@ -101,7 +120,11 @@ describe("stack spec", () => {
     });
 
     it("a tenant that claims a system or hubspoke namespace", () => {
-      assertError(errorsFor((c) => (c.spokes[0].tenants[0].name = "conjur-system")), "spokes[0].tenants[0].name", /system or hubspoke namespace/);
+      assertError(
+        errorsFor((c) => (c.spokes[0].tenants[0].name = "conjur-system")),
+        "spokes[0].tenants[0].name",
+        /system or hubspoke namespace/,
+      );
     });
 
     it("an advertised hostname missing from the certificate names", () => {
@@ -113,11 +136,17 @@ describe("stack spec", () => {
     });
 
     it("an invalid hostname", () => {
-      assertError(errorsFor((c) => (c.hub.hostnames = ["conjur..acme"])), "hub.hostnames[0]", /not a valid DNS hostname/);
+      assertError(
+        errorsFor((c) => (c.hub.hostnames = ["conjur..acme"])),
+        "hub.hostnames[0]",
+        /not a valid DNS hostname/,
+      );
     });
 
     it("an image on `latest` or with no tag", () => {
-      const errors = errorsFor((c) => (c.images = { conjur: "cyberark/conjur:latest", postgres: "postgres" }));
+      const errors = errorsFor(
+        (c) => (c.images = { conjur: "cyberark/conjur:latest", postgres: "postgres" }),
+      );
       assertError(errors, "images.conjur", /moving tag `latest`/);
       assertError(errors, "images.postgres", /has no tag/);
     });
@@ -136,24 +165,37 @@ describe("stack spec", () => {
         c.clusters["stg-web"] = { apiServer: "https://x.example:6443" };
         c.clusters["stg-payments"].eks = { name: "p", region: "eu-west-1" };
       });
-      assertError(errors, "clusters.stg-web", /exactly one of context, kubeconfigSecret or eks \(found none\)/);
+      assertError(
+        errors,
+        "clusters.stg-web",
+        /exactly one of context, kubeconfigSecret or eks \(found none\)/,
+      );
       assertError(errors, "clusters.stg-payments", /found context, eks/);
     });
 
     it("a spoke cluster without an API URL the hub can use", () => {
-      assertError(errorsFor((c) => delete c.clusters["stg-web"].apiServer), "clusters.stg-web.apiServer", /required for a spoke cluster/);
+      assertError(
+        errorsFor((c) => delete c.clusters["stg-web"].apiServer),
+        "clusters.stg-web.apiServer",
+        /required for a spoke cluster/,
+      );
     });
 
     it("a kubeconfigSecret naming a config key that is not set", () => {
       assertError(
-        errorsFor((c) => (c.clusters["stg-web"] = { kubeconfigSecret: "webKubeconfig", apiServer: "https://a.b:6443" })),
+        errorsFor(
+          (c) =>
+            (c.clusters["stg-web"] = { kubeconfigSecret: "webKubeconfig", apiServer: "https://a.b:6443" }),
+        ),
         "clusters.stg-web.kubeconfigSecret",
         /config key "webKubeconfig" is not set/,
       );
     });
 
     it("renewal windows that do not fit the validity", () => {
-      const errors = errorsFor((c) => (c.certificates = { validityHours: 100, earlyRenewalHours: 100, caValidityHours: 50 }));
+      const errors = errorsFor(
+        (c) => (c.certificates = { validityHours: 100, earlyRenewalHours: 100, caValidityHours: 50 }),
+      );
       assertError(errors, "certificates.earlyRenewalHours", /must be less than validityHours/);
       assertError(errors, "certificates.validityHours", /cannot outlive its CA/);
     });
@@ -179,7 +221,13 @@ describe("stack spec", () => {
       c.extra = true;
     });
     const paths = errors.map((e) => e.path);
-    for (const expected of ["environment", "spokes[0].podCidr", "spokes[1].name", "hub.advertisedHostname", "extra"]) {
+    for (const expected of [
+      "environment",
+      "spokes[0].podCidr",
+      "spokes[1].name",
+      "hub.advertisedHostname",
+      "extra",
+    ]) {
       assert.ok(paths.includes(expected), `missing ${expected} in ${paths.join(", ")}`);
     }
     assert.match(formatConfigError(errors[0]), /^config error: \S+: .+/);

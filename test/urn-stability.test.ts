@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import type { Evaluation } from "../tools/mock-engine";
 import { evaluate } from "./support/stacks";
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const urns = (e: Evaluation) => new Set(e.resources.map((r) => r.urn));
 
@@ -22,16 +22,34 @@ describe("URN stability", () => {
 
   it("adding a spoke changes no existing URN", async () => {
     const grown = await evaluate("staging", (c: Json) => {
-      c["hubspoke:clusters"]["stg-batch"] = { context: "stg-batch", apiServer: "https://api.stg-batch.acme.internal:6443" };
-      c["hubspoke:spokes"].push({ name: "batch", cluster: "stg-batch", region: "eu-west-1", podCidr: "10.130.0.0/16", phase: 1 });
+      c["hubspoke:clusters"]["stg-batch"] = {
+        context: "stg-batch",
+        apiServer: "https://api.stg-batch.acme.internal:6443",
+      };
+      c["hubspoke:spokes"].push({
+        name: "batch",
+        cluster: "stg-batch",
+        region: "eu-west-1",
+        podCidr: "10.130.0.0/16",
+        phase: 1,
+      });
     });
     assertKeepsAll(staging, grown);
   });
 
   it("adding a spoke at the front of the list changes no existing URN either", async () => {
     const grown = await evaluate("staging", (c: Json) => {
-      c["hubspoke:clusters"]["stg-batch"] = { context: "stg-batch", apiServer: "https://api.stg-batch.acme.internal:6443" };
-      c["hubspoke:spokes"].unshift({ name: "batch", cluster: "stg-batch", region: "eu-west-1", podCidr: "10.130.0.0/16", phase: 1 });
+      c["hubspoke:clusters"]["stg-batch"] = {
+        context: "stg-batch",
+        apiServer: "https://api.stg-batch.acme.internal:6443",
+      };
+      c["hubspoke:spokes"].unshift({
+        name: "batch",
+        cluster: "stg-batch",
+        region: "eu-west-1",
+        podCidr: "10.130.0.0/16",
+        phase: 1,
+      });
     });
     assertKeepsAll(staging, grown);
   });

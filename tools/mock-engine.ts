@@ -49,18 +49,30 @@ export interface EvaluateArgs {
   /** Program entry; default the project's index.ts. */
   readonly program?: string;
   /** Overrides for computed values, e.g. the secret-sentinel test. */
-  readonly computed?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown> | undefined;
+  readonly computed?: (
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+  ) => Record<string, unknown> | undefined;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const PROJECT_NAME = "hubspoke";
 
 export function isSecretWrapper(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** Clearly marked stand-ins for what providers compute (keys, certificates, random values). */
-export function placeholderOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function placeholderOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   const pem = (label: string) => `-----BEGIN ${label}-----\n${PLACEHOLDER} ${name}\n-----END ${label}-----\n`;
   switch (type) {
     case "tls:index/privateKey:PrivateKey":
@@ -91,8 +103,8 @@ export function placeholderOutputs(type: string, name: string, inputs: Record<st
 /** Stand-ins for provider functions the program calls (EKS cluster lookup). */
 export function placeholderInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (token === "aws:eks/getCluster:getCluster") {
-    const name = String(inputs["name"]);
-    const region = String(inputs["region"] ?? "us-east-1");
+    const name = typeof inputs["name"] === "string" ? inputs["name"] : "cluster";
+    const region = typeof inputs["region"] === "string" ? inputs["region"] : "us-east-1";
     return {
       name,
       endpoint: `https://${name}.${PLACEHOLDER.toLowerCase()}.${region}.eks.amazonaws.com`,
@@ -116,7 +128,11 @@ export function configAsStrings(config: Readonly<Record<string, unknown>>): Reco
 function clearProgramModules(): void {
   const nodeModules = `${path.sep}node_modules${path.sep}`;
   for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(PROJECT_ROOT) && !key.includes(nodeModules) && !key.includes(`${path.sep}tools${path.sep}`)) {
+    if (
+      key.startsWith(PROJECT_ROOT) &&
+      !key.includes(nodeModules) &&
+      !key.includes(`${path.sep}tools${path.sep}`)
+    ) {
       delete require.cache[key];
     }
   }
@@ -145,19 +161,19 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
 
   const mocks: pulumi.runtime.Mocks = {
     newResource(m: pulumi.runtime.MockResourceArgs) {
-      const urnType = m.type;
+      const inputs = m.inputs as Record<string, unknown>;
       const state = {
-        ...m.inputs,
-        ...placeholderOutputs(m.type, m.name, m.inputs),
-        ...(args.computed?.(m.type, m.name, m.inputs) ?? {}),
+        ...inputs,
+        ...placeholderOutputs(m.type, m.name, inputs),
+        ...(args.computed?.(m.type, m.name, inputs) ?? {}),
       };
-      const key = `${urnType}::${m.name}`;
+      const key = `${m.type}::${m.name}`;
       recorded.set(key, {
         urn: "",
         type: m.type,
         name: m.name,
         custom: m.custom ?? true,
-        inputs: m.inputs as Record<string, unknown>,
+        inputs,
         provider: m.provider || undefined,
       });
       return { id: m.id || `${m.name}-id`, state };
@@ -173,7 +189,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   const program = args.program ?? path.join(PROJECT_ROOT, "index.ts");
 
   let exported: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(async () => {
+  await pulumi.runtime.runInPulumiStack(() => {
     pulumi.runtime.registerStackTransformation((t) => {
       const key = `${t.type}::${t.name}`;
       resourceKeys.set(t.resource, key);
@@ -194,7 +210,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     exported = { ...(require(program) as Record<string, unknown>) };
-    return exported;
+    return Promise.resolve(exported);
   });
   await settle(() => recorded.size);
 
@@ -225,11 +241,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
 }
 
 /** `urn:pulumi:<stack>::<project>::<Parent$...$Type>::<name>`, the engine's URN shape. */
-function buildUrn(
-  stack: string,
-  key: string,
-  options: Map<string, { parent: string | undefined }>,
-): string {
+function buildUrn(stack: string, key: string, options: Map<string, { parent: string | undefined }>): string {
   const types: string[] = [];
   let cursor: string | undefined = key;
   while (cursor) {

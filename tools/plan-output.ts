@@ -42,7 +42,9 @@ export function redact(value: unknown): unknown {
 export function providerClusters(resources: readonly RecordedResource[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const r of resources) {
-    if (r.type === K8S_PROVIDER_TYPE) map.set(r.name, String(r.inputs["clusterIdentifier"] ?? r.name));
+    if (r.type !== K8S_PROVIDER_TYPE) continue;
+    const identifier = r.inputs["clusterIdentifier"];
+    map.set(r.name, typeof identifier === "string" ? identifier : r.name);
   }
   return map;
 }
@@ -54,7 +56,8 @@ export function providerName(reference: string): string {
 }
 
 export function clusterOf(r: RecordedResource, providers: Map<string, string>): string | null {
-  if (!isKubernetesObject(r.type) || !r.provider || !r.provider.includes("pulumi:providers:kubernetes")) return null;
+  if (!isKubernetesObject(r.type) || !r.provider || !r.provider.includes("pulumi:providers:kubernetes"))
+    return null;
   return providers.get(providerName(r.provider)) ?? null;
 }
 
@@ -85,7 +88,10 @@ function redactSecretObject(inputs: Record<string, unknown>): Record<string, unk
     const raw = inputs[field];
     const values = isSecretWrapper(raw) ? raw.value : raw;
     if (typeof values === "object" && values !== null) {
-      const placeholder = field === "data" ? Buffer.from(MANIFEST_SECRET_PLACEHOLDER).toString("base64") : MANIFEST_SECRET_PLACEHOLDER;
+      const placeholder =
+        field === "data"
+          ? Buffer.from(MANIFEST_SECRET_PLACEHOLDER).toString("base64")
+          : MANIFEST_SECRET_PLACEHOLDER;
       out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, placeholder]));
     } else if (raw !== undefined) {
       out[field] = {};
@@ -157,7 +163,8 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
     custom++;
     const top = topOf(r);
     const groupName = top === r ? "(top level)" : `${top.type} ${top.name}`;
-    const cluster = clusterOf(r, providers) ?? (r.type.startsWith("pulumi:providers:") ? "providers" : "no cluster");
+    const cluster =
+      clusterOf(r, providers) ?? (r.type.startsWith("pulumi:providers:") ? "providers" : "no cluster");
     if (clusterOf(r, providers)) clusterTotals.set(cluster, (clusterTotals.get(cluster) ?? 0) + 1);
     const group = groups.get(groupName) ?? new Map<string, Map<string, number>>();
     const counts = group.get(cluster) ?? new Map<string, number>();
@@ -169,9 +176,7 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
   const lines: string[] = [];
   const components = evaluation.resources.length - custom;
   lines.push(`stack ${evaluation.stack}: ${custom} resources in ${components} components`);
-  lines.push(
-    `clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`,
-  );
+  lines.push(`clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`);
   lines.push("");
   for (const [groupName, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(groupName);

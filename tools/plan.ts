@@ -23,7 +23,10 @@ export interface PlanResult {
 
 const USAGE = "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>]";
 
-export async function runPlan(args: PlanArgs, log: (line: string) => void = console.error): Promise<PlanResult> {
+export async function runPlan(
+  args: PlanArgs,
+  log: (line: string) => void = console.error,
+): Promise<PlanResult> {
   const file = args.configFile ? path.resolve(args.configFile) : stackFilePath(args.stack);
   if (!fs.existsSync(file)) {
     log(`plan: stack file not found: ${file}`);
@@ -32,7 +35,11 @@ export async function runPlan(args: PlanArgs, log: (line: string) => void = cons
   const stackFile = readStackFile(file);
   let evaluation: Evaluation;
   try {
-    evaluation = await evaluateStack({ stack: args.stack, config: stackFile.config, secretKeys: stackFile.secretKeys });
+    evaluation = await evaluateStack({
+      stack: args.stack,
+      config: stackFile.config,
+      secretKeys: stackFile.secretKeys,
+    });
   } catch (err) {
     if (isConfigValidationError(err)) {
       for (const e of err.errors) log(formatConfigError(e));
@@ -49,12 +56,17 @@ export async function runPlan(args: PlanArgs, log: (line: string) => void = cons
   });
   fs.rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
-  fs.writeFileSync(path.join(outDir, "plan.json"), JSON.stringify(buildPlanDocument(evaluation), null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(outDir, "plan.json"),
+    JSON.stringify(buildPlanDocument(evaluation), null, 2) + "\n",
+  );
   for (const [cluster, yaml] of buildManifests(evaluation)) {
     fs.writeFileSync(path.join(outDir, "manifests", `${cluster}.yaml`), yaml);
   }
   fs.writeFileSync(path.join(outDir, "summary.txt"), summary);
-  log(`plan: wrote ${path.relative(process.cwd(), outDir) || "."} (${evaluation.resources.length} resources)`);
+  log(
+    `plan: wrote ${path.relative(process.cwd(), outDir) || "."} (${evaluation.resources.length} resources)`,
+  );
   return { exitCode: 0, outDir, evaluation };
 }
 

@@ -16,7 +16,9 @@ export function stackFilePath(stack: string): string {
 }
 
 function isSecure(value: unknown): value is { secure: string } {
-  return typeof value === "object" && value !== null && typeof (value as { secure?: unknown }).secure === "string";
+  return (
+    typeof value === "object" && value !== null && typeof (value as { secure?: unknown }).secure === "string"
+  );
 }
 
 export function parseStackFile(text: string): StackFile {

@@ -1,2 +1,7 @@
 // Cluster access: one explicit provider per cluster in use.
-export { ClusterConnection, clustersInUse, createClusterConnections, providerResourceName } from "./providers";
+export {
+  ClusterConnection,
+  clustersInUse,
+  createClusterConnections,
+  providerResourceName,
+} from "./providers";

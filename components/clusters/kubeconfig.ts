@@ -13,13 +13,27 @@ export interface EksKubeconfigInput {
 }
 
 export function buildEksKubeconfig(input: EksKubeconfigInput): string {
-  const args = ["eks", "get-token", "--output", "json", "--cluster-name", input.clusterName, "--region", input.region];
+  const args = [
+    "eks",
+    "get-token",
+    "--output",
+    "json",
+    "--cluster-name",
+    input.clusterName,
+    "--region",
+    input.region,
+  ];
   if (input.roleArn) args.push("--role-arn", input.roleArn);
   const user = "aws";
   const doc = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: input.clusterName, cluster: { server: input.endpoint, "certificate-authority-data": input.caData } }],
+    clusters: [
+      {
+        name: input.clusterName,
+        cluster: { server: input.endpoint, "certificate-authority-data": input.caData },
+      },
+    ],
     contexts: [{ name: input.clusterName, context: { cluster: input.clusterName, user } }],
     "current-context": input.clusterName,
     users: [

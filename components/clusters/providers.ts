@@ -57,23 +57,26 @@ function connect(
     ...(renderDir ? { renderYamlToDirectory: `${renderDir}/${name}` } : {}),
   };
   let args: k8s.ProviderArgs;
-  let apiServer: pulumi.Output<string> | undefined = cluster.apiServer ? pulumi.output(cluster.apiServer) : undefined;
+  let apiServer: pulumi.Output<string> | undefined = cluster.apiServer
+    ? pulumi.output(cluster.apiServer)
+    : undefined;
   if (cluster.eks) {
     const eks = cluster.eks;
-    const found = getClusterOutput({ name: eks.name, region: eks.region }, { provider: awsProvider(eks.region) });
+    const found = getClusterOutput(
+      { name: eks.name, region: eks.region },
+      { provider: awsProvider(eks.region) },
+    );
     apiServer = found.endpoint;
-    const kubeconfig = pulumi
-      .all([found.endpoint, found.certificateAuthorities])
-      .apply(([endpoint, cas]) =>
-        buildEksKubeconfig({
-          clusterName: eks.name,
-          region: eks.region,
-          endpoint,
-          caData: cas[0]?.data ?? "",
-          ...(eks.roleArn ? { roleArn: eks.roleArn } : {}),
-          ...(eks.profile ? { profile: eks.profile } : {}),
-        }),
-      );
+    const kubeconfig = pulumi.all([found.endpoint, found.certificateAuthorities]).apply(([endpoint, cas]) =>
+      buildEksKubeconfig({
+        clusterName: eks.name,
+        region: eks.region,
+        endpoint,
+        caData: cas[0]?.data ?? "",
+        ...(eks.roleArn ? { roleArn: eks.roleArn } : {}),
+        ...(eks.profile ? { profile: eks.profile } : {}),
+      }),
+    );
     args = { ...common, kubeconfig };
   } else if (cluster.kubeconfigSecret) {
     args = { ...common, kubeconfig: requireSecretConfig(cluster.kubeconfigSecret) };

@@ -26,10 +26,24 @@ export interface Ref {
 export type Annotations = Readonly<Record<string, string>>;
 
 export type Statement =
-  | { readonly kind: "policy"; readonly id: string; readonly annotations?: Annotations; readonly body: readonly Statement[] }
-  | { readonly kind: "webservice" | "variable" | "group" | "host"; readonly id: string; readonly annotations?: Annotations }
+  | {
+      readonly kind: "policy";
+      readonly id: string;
+      readonly annotations?: Annotations;
+      readonly body: readonly Statement[];
+    }
+  | {
+      readonly kind: "webservice" | "variable" | "group" | "host";
+      readonly id: string;
+      readonly annotations?: Annotations;
+    }
   | { readonly kind: "grant"; readonly role: Ref; readonly member: Ref }
-  | { readonly kind: "permit"; readonly role: Ref; readonly privileges: readonly string[]; readonly resource: Ref };
+  | {
+      readonly kind: "permit";
+      readonly role: Ref;
+      readonly privileges: readonly string[];
+      readonly resource: Ref;
+    };
 
 export interface PolicyApplication {
   readonly name: string;
@@ -54,11 +68,17 @@ export interface EstatePolicyInput {
 }
 
 const ref = (kind: RecordKind, id: string): Ref => ({ kind, id });
-const record = (kind: "webservice" | "variable" | "group" | "host", id: string, annotations?: Annotations): Statement =>
-  annotations ? { kind, id, annotations } : { kind, id };
+const record = (
+  kind: "webservice" | "variable" | "group" | "host",
+  id: string,
+  annotations?: Annotations,
+): Statement => (annotations ? { kind, id, annotations } : { kind, id });
 
 /** The body of `conjur/authn-k8s/<id>`: webservices, CA variables, consumers, and cluster access for spokes. */
-export function authenticatorBranch(id: string, options: { remoteCluster: boolean; hosts: readonly Statement[] }): Statement {
+export function authenticatorBranch(
+  id: string,
+  options: { remoteCluster: boolean; hosts: readonly Statement[] },
+): Statement {
   const body: Statement[] = [
     record("webservice", "", { description: `authn-k8s authenticator for cluster ${id}` }),
     record("webservice", "status", { description: `status of authenticator ${id}` }),
@@ -76,8 +96,18 @@ export function authenticatorBranch(id: string, options: { remoteCluster: boolea
   body.push(
     record("group", "consumers", { description: `identities allowed to authenticate with ${id}` }),
     record("group", "operators", { description: `may read the status of authenticator ${id}` }),
-    { kind: "permit", role: ref("group", "consumers"), privileges: ["read", "authenticate"], resource: ref("webservice", "") },
-    { kind: "permit", role: ref("group", "operators"), privileges: ["read"], resource: ref("webservice", "status") },
+    {
+      kind: "permit",
+      role: ref("group", "consumers"),
+      privileges: ["read", "authenticate"],
+      resource: ref("webservice", ""),
+    },
+    {
+      kind: "permit",
+      role: ref("group", "operators"),
+      privileges: ["read"],
+      resource: ref("webservice", "status"),
+    },
   );
   if (options.hosts.length > 0) body.push({ kind: "policy", id: "apps", body: options.hosts });
   return { kind: "policy", id: authenticatorPolicyId(id), body };
@@ -137,7 +167,12 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
     body: [
       record("webservice", "", { description: "follower seed generation" }),
       record("group", "consumers", { description: "followers allowed to fetch a seed" }),
-      { kind: "permit", role: ref("group", "consumers"), privileges: ["execute"], resource: ref("webservice", "") },
+      {
+        kind: "permit",
+        role: ref("group", "consumers"),
+        privileges: ["execute"],
+        resource: ref("webservice", ""),
+      },
     ],
   });
 
@@ -146,7 +181,11 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
     statements.push({
       kind: "policy",
       id: TENANTS_BRANCH,
-      body: tenantSpokes.map((s): Statement => ({ kind: "policy", id: s.name, body: s.tenants.map(tenantBranch) })),
+      body: tenantSpokes.map((s): Statement => ({
+        kind: "policy",
+        id: s.name,
+        body: s.tenants.map(tenantBranch),
+      })),
     });
   }
 
@@ -154,7 +193,11 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
   for (const spoke of input.spokes) {
     const consumers = ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`);
     const follower = ref("host", followerHostId(spoke.name));
-    statements.push({ kind: "grant", role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`), member: follower });
+    statements.push({
+      kind: "grant",
+      role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`),
+      member: follower,
+    });
     statements.push({ kind: "grant", role: consumers, member: follower });
     for (const tenant of spoke.tenants) {
       for (const app of tenant.applications) {
@@ -232,7 +275,18 @@ export interface ParsedRecord {
   readonly [field: string]: unknown;
 }
 
-const TAGS = ["policy", "webservice", "variable", "group", "host", "layer", "user", "grant", "permit", "deny"];
+const TAGS = [
+  "policy",
+  "webservice",
+  "variable",
+  "group",
+  "host",
+  "layer",
+  "user",
+  "grant",
+  "permit",
+  "deny",
+];
 
 /** Parses a policy document written with Conjur's tags into plain tagged objects. */
 export function parsePolicy(text: string): unknown {
@@ -241,9 +295,12 @@ export function parsePolicy(text: string): unknown {
     customTags.push({
       tag: `!${tag}`,
       collection: "map",
-      resolve: (map: YAML.YAMLMap.Parsed) => ({ tag, ...(map.toJSON() as Record<string, unknown>) }),
+      resolve: (map: YAML.YAMLMap.Parsed): ParsedRecord => ({
+        tag,
+        ...(map.toJSON() as Record<string, unknown>),
+      }),
     } as YAML.CollectionTag);
-    customTags.push({ tag: `!${tag}`, resolve: (value: string) => ({ tag, id: value }) } as YAML.ScalarTag);
+    customTags.push({ tag: `!${tag}`, resolve: (value: string) => ({ tag, id: value }) });
   }
   return YAML.parse(text, { customTags });
 }

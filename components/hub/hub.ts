@@ -138,7 +138,11 @@ export class ConjurHub extends pulumi.ComponentResource {
     );
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-admin`,
-      { metadata: meta("conjur-admin", "conjur"), type: "Opaque", stringData: { password: secrets.adminPassword } },
+      {
+        metadata: meta("conjur-admin", "conjur"),
+        type: "Opaque",
+        stringData: { password: secrets.adminPassword },
+      },
       nsOpts,
     );
     const databaseUrl = pulumi.interpolate`postgres://${POSTGRES_USER}:${secrets.postgresPassword}@${POSTGRES_SERVICE}.${ns}.svc:${POSTGRES_PORT}/${POSTGRES_DB}?sslmode=verify-full&sslrootcert=${CONJUR_TLS_CA_PATH}`;
@@ -151,7 +155,15 @@ export class ConjurHub extends pulumi.ComponentResource {
       },
       nsOpts,
     );
-    const tlsSecret = (resourceName: string, objectName: string, cert: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; caCertPem: pulumi.Output<string> }) =>
+    const tlsSecret = (
+      resourceName: string,
+      objectName: string,
+      cert: {
+        certPem: pulumi.Output<string>;
+        keyPem: pulumi.Output<string>;
+        caCertPem: pulumi.Output<string>;
+      },
+    ) =>
       new k8s.core.v1.Secret(
         resourceName,
         {
@@ -174,7 +186,11 @@ export class ConjurHub extends pulumi.ComponentResource {
       const secretName = `authn-${id}-ca`;
       new k8s.core.v1.Secret(
         `${name}-authn-${id}-ca`,
-        { metadata: meta(secretName, "authenticator"), type: "Opaque", stringData: { "ca.crt": ca.certPem, "ca.key": ca.keyPem } },
+        {
+          metadata: meta(secretName, "authenticator"),
+          type: "Opaque",
+          stringData: { "ca.crt": ca.certPem, "ca.key": ca.keyPem },
+        },
         nsOpts,
       );
       const dir = `${JOB_PATHS.secretsRoot}/${secretName}`;
@@ -193,7 +209,11 @@ export class ConjurHub extends pulumi.ComponentResource {
         {
           metadata: meta(secretName, "authenticator"),
           type: "Opaque",
-          stringData: { "api-url": access.apiUrl, "ca.crt": access.caCert, token: pulumi.secret(access.serviceAccountToken) },
+          stringData: {
+            "api-url": access.apiUrl,
+            "ca.crt": access.caCert,
+            token: pulumi.secret(access.serviceAccountToken),
+          },
         },
         nsOpts,
       );
@@ -201,8 +221,14 @@ export class ConjurHub extends pulumi.ComponentResource {
       policyVolumes.push({ name: secretName, secret: { secretName } });
       policyMounts.push({ name: secretName, mountPath: dir, readOnly: true });
       policyInputs.push(
-        { variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.apiUrl), file: `${dir}/api-url` },
-        { variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.caCert), file: `${dir}/ca.crt` },
+        {
+          variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.apiUrl),
+          file: `${dir}/api-url`,
+        },
+        {
+          variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.caCert),
+          file: `${dir}/ca.crt`,
+        },
         {
           variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.serviceAccountToken),
           file: `${dir}/token`,
@@ -218,12 +244,20 @@ export class ConjurHub extends pulumi.ComponentResource {
       nsOpts,
     );
     const internalUrl = `https://${PRIMARY_SERVICE}.${ns}.svc`;
-    const policyLoadScript = buildPolicyLoadScript({ primaryUrl: internalUrl, account: spec.conjurAccount, variables: policyInputs });
+    const policyLoadScript = buildPolicyLoadScript({
+      primaryUrl: internalUrl,
+      account: spec.conjurAccount,
+      variables: policyInputs,
+    });
     const policyConfig = new k8s.core.v1.ConfigMap(
       `${name}-policy`,
       {
         metadata: meta("conjur-policy", "policy"),
-        data: { "policy.yml": policyText, "load.sh": policyLoadScript, "bootstrap.sh": buildBootstrapScript() },
+        data: {
+          "policy.yml": policyText,
+          "load.sh": policyLoadScript,
+          "bootstrap.sh": buildBootstrapScript(),
+        },
       },
       nsOpts,
     );
@@ -241,14 +275,24 @@ export class ConjurHub extends pulumi.ComponentResource {
     const jobsSa = serviceAccount(`${name}-jobs-sa`, "conjur-jobs", false);
     const authenticatorRole = new k8s.rbac.v1.ClusterRole(
       `${name}-authenticator-role`,
-      { metadata: { name: "hubspoke-conjur-authenticator", labels: workloadLabels("conjur-authenticator", "rbac") }, rules: authenticatorRbacRules() },
+      {
+        metadata: {
+          name: "hubspoke-conjur-authenticator",
+          labels: workloadLabels("conjur-authenticator", "rbac"),
+        },
+        rules: authenticatorRbacRules(),
+      },
       k8sOpts,
     );
     new k8s.rbac.v1.RoleBinding(
       `${name}-authenticator-binding`,
       {
         metadata: meta("conjur-authenticator", "rbac"),
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: authenticatorRole.metadata.name },
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: authenticatorRole.metadata.name,
+        },
         subjects: [{ kind: "ServiceAccount", name: PRIMARY_SERVICE, namespace: ns }],
       },
       nsOpts,
@@ -268,7 +312,11 @@ export class ConjurHub extends pulumi.ComponentResource {
       },
       nsOpts,
     );
-    const pgReady = { exec: { command: ["pg_isready", "--host", "127.0.0.1", "--username", POSTGRES_USER, "--dbname", POSTGRES_DB] } };
+    const pgReady = {
+      exec: {
+        command: ["pg_isready", "--host", "127.0.0.1", "--username", POSTGRES_USER, "--dbname", POSTGRES_DB],
+      },
+    };
     new k8s.apps.v1.StatefulSet(
       `${name}-postgres`,
       {
@@ -288,20 +336,32 @@ export class ConjurHub extends pulumi.ComponentResource {
                   name: "postgres",
                   image: spec.images.postgres,
                   args: [
-                    "-c", "ssl=on",
-                    "-c", "ssl_cert_file=/etc/postgres-tls/tls.crt",
-                    "-c", "ssl_key_file=/etc/postgres-tls/tls.key",
-                    "-c", "ssl_min_protocol_version=TLSv1.2",
+                    "-c",
+                    "ssl=on",
+                    "-c",
+                    "ssl_cert_file=/etc/postgres-tls/tls.crt",
+                    "-c",
+                    "ssl_key_file=/etc/postgres-tls/tls.key",
+                    "-c",
+                    "ssl_min_protocol_version=TLSv1.2",
                   ],
                   env: [
                     { name: "POSTGRES_USER", value: POSTGRES_USER },
                     { name: "POSTGRES_DB", value: POSTGRES_DB },
                     { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-                    { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: "password" } } },
+                    {
+                      name: "POSTGRES_PASSWORD",
+                      valueFrom: { secretKeyRef: { name: databaseSecret.metadata.name, key: "password" } },
+                    },
                   ],
                   ports: [{ name: "postgres", containerPort: POSTGRES_PORT }],
                   readinessProbe: { ...pgReady, periodSeconds: 10, timeoutSeconds: 5 },
-                  livenessProbe: { ...pgReady, initialDelaySeconds: 30, periodSeconds: 20, timeoutSeconds: 5 },
+                  livenessProbe: {
+                    ...pgReady,
+                    initialDelaySeconds: 30,
+                    periodSeconds: 20,
+                    timeoutSeconds: 5,
+                  },
                   resources: resourceRequirements(hub.resources.postgres),
                   securityContext: restrictedContainerSecurityContext(),
                   volumeMounts: [
@@ -356,7 +416,10 @@ export class ConjurHub extends pulumi.ComponentResource {
       emptyDirVolume("tmp", { sizeLimit: "256Mi" }),
       emptyDirVolume("conjur-tmp", { sizeLimit: "256Mi" }),
       emptyDirVolume("conjur-log", { sizeLimit: "256Mi" }),
-      { name: "db-ca", secret: { secretName: postgresTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+      {
+        name: "db-ca",
+        secret: { secretName: postgresTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] },
+      },
     ];
     const primaryLabels = workloadLabels(PRIMARY_SERVICE, "primary");
     const primaryPort = { name: "https", port: HTTPS_PORT, targetPort: "https", protocol: "TCP" };
@@ -379,7 +442,9 @@ export class ConjurHub extends pulumi.ComponentResource {
             externalTrafficPolicy: "Local",
             selector: selectorLabels(PRIMARY_SERVICE),
             ports: [primaryPort],
-            ...(hub.loadBalancerSourceRanges.length ? { loadBalancerSourceRanges: [...hub.loadBalancerSourceRanges] } : {}),
+            ...(hub.loadBalancerSourceRanges.length
+              ? { loadBalancerSourceRanges: [...hub.loadBalancerSourceRanges] }
+              : {}),
           },
         },
         nsOpts,
@@ -422,7 +487,11 @@ export class ConjurHub extends pulumi.ComponentResource {
                     { name: "CONJUR_METRICS_DIR", value: "/tmp/prometheus" },
                   ],
                   ports: [{ name: "http", containerPort: CONJUR_HTTP_PORT }],
-                  readinessProbe: { httpGet: { path: "/", port: "http" }, periodSeconds: 10, timeoutSeconds: 5 },
+                  readinessProbe: {
+                    httpGet: { path: "/", port: "http" },
+                    periodSeconds: 10,
+                    timeoutSeconds: 5,
+                  },
                   livenessProbe: {
                     httpGet: { path: "/", port: "http" },
                     initialDelaySeconds: 60,
@@ -447,9 +516,18 @@ export class ConjurHub extends pulumi.ComponentResource {
                     periodSeconds: 20,
                   },
                   resources: resourceRequirements(hub.resources.nginx),
-                  securityContext: { ...restrictedContainerSecurityContext(), runAsUser: NGINX_UID, runAsGroup: NGINX_UID },
+                  securityContext: {
+                    ...restrictedContainerSecurityContext(),
+                    runAsUser: NGINX_UID,
+                    runAsGroup: NGINX_UID,
+                  },
                   volumeMounts: [
-                    { name: "nginx-config", mountPath: "/etc/nginx/nginx.conf", subPath: "nginx.conf", readOnly: true },
+                    {
+                      name: "nginx-config",
+                      mountPath: "/etc/nginx/nginx.conf",
+                      subPath: "nginx.conf",
+                      readOnly: true,
+                    },
                     { name: "tls", mountPath: NGINX_TLS_DIR, readOnly: true },
                     { name: "nginx-tmp", mountPath: "/tmp" },
                   ],
@@ -470,7 +548,10 @@ export class ConjurHub extends pulumi.ComponentResource {
     if (hub.replicas > 1) {
       new k8s.policy.v1.PodDisruptionBudget(
         `${name}-primary-pdb`,
-        { metadata: meta(PRIMARY_SERVICE, "primary"), spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } } },
+        {
+          metadata: meta(PRIMARY_SERVICE, "primary"),
+          spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } },
+        },
         nsOpts,
       );
     }
@@ -502,7 +583,10 @@ export class ConjurHub extends pulumi.ComponentResource {
     const bootstrapJob = new k8s.batch.v1.Job(
       `${name}-bootstrap`,
       {
-        metadata: meta(`conjur-bootstrap-${contentHash(spec.conjurAccount, spec.images.conjur)}`, "bootstrap"),
+        metadata: meta(
+          `conjur-bootstrap-${contentHash(spec.conjurAccount, spec.images.conjur)}`,
+          "bootstrap",
+        ),
         spec: {
           backoffLimit: 6,
           template: jobPod(
@@ -518,7 +602,11 @@ export class ConjurHub extends pulumi.ComponentResource {
                 ...conjurWritableMounts,
               ],
             },
-            [scriptsVolume, { name: "admin", secret: { secretName: adminSecret.metadata.name } }, ...conjurWritableVolumes],
+            [
+              scriptsVolume,
+              { name: "admin", secret: { secretName: adminSecret.metadata.name } },
+              ...conjurWritableVolumes,
+            ],
             CONJUR_UID,
           ),
         },
@@ -551,7 +639,10 @@ export class ConjurHub extends pulumi.ComponentResource {
             [
               scriptsVolume,
               { name: "admin", secret: { secretName: adminSecret.metadata.name } },
-              { name: "ca", secret: { secretName: primaryTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] } },
+              {
+                name: "ca",
+                secret: { secretName: primaryTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] },
+              },
               emptyDirVolume("tmp", { memory: true }),
               ...policyVolumes,
             ],
@@ -563,10 +654,20 @@ export class ConjurHub extends pulumi.ComponentResource {
     );
 
     // ---- NetworkPolicies: deny by default, then each flow the hub needs ----
-    const netpol = (suffix: string, objectName: string, spec_: k8s.types.input.networking.v1.NetworkPolicySpec) =>
-      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${suffix}`, { metadata: meta(objectName, "network"), spec: spec_ }, nsOpts);
+    const netpol = (
+      suffix: string,
+      objectName: string,
+      spec_: k8s.types.input.networking.v1.NetworkPolicySpec,
+    ) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-netpol-${suffix}`,
+        { metadata: meta(objectName, "network"), spec: spec_ },
+        nsOpts,
+      );
     const spokeSources = converted.flatMap((s) => s.egressCidrs);
-    const jobSelector = (component: string) => ({ podSelector: { matchLabels: selectorLabels(`conjur-${component}`) } });
+    const jobSelector = (component: string) => ({
+      podSelector: { matchLabels: selectorLabels(`conjur-${component}`) },
+    });
     netpol("default-deny", "default-deny", defaultDenySpec());
     netpol("primary", "conjur-primary", {
       podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) },
@@ -574,12 +675,19 @@ export class ConjurHub extends pulumi.ComponentResource {
       ingress: [
         {
           // Spokes (followers' seed fetch, replication) and in-cluster clients over TLS only.
-          from: [...ipBlocks(spokeSources), jobSelector("policy-load"), { namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) }],
+          from: [
+            ...ipBlocks(spokeSources),
+            jobSelector("policy-load"),
+            { namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) },
+          ],
           ports: tcpPorts(NGINX_TLS_PORT),
         },
       ],
       egress: [
-        { to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }], ports: tcpPorts(POSTGRES_PORT) },
+        {
+          to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }],
+          ports: tcpPorts(POSTGRES_PORT),
+        },
         dnsEgressRule(),
         // authn-k8s reads pods from the hub's and every spoke's API server.
         kubeApiEgressRule(),
@@ -600,13 +708,25 @@ export class ConjurHub extends pulumi.ComponentResource {
       podSelector: { matchLabels: selectorLabels("conjur-bootstrap") },
       policyTypes: ["Ingress", "Egress"],
       ingress: [],
-      egress: [{ to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }], ports: tcpPorts(POSTGRES_PORT) }, dnsEgressRule()],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }],
+          ports: tcpPorts(POSTGRES_PORT),
+        },
+        dnsEgressRule(),
+      ],
     });
     netpol("policy-load", "conjur-policy-load", {
       podSelector: { matchLabels: selectorLabels("conjur-policy-load") },
       policyTypes: ["Ingress", "Egress"],
       ingress: [],
-      egress: [{ to: [{ podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } }], ports: tcpPorts(NGINX_TLS_PORT) }, dnsEgressRule()],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } }],
+          ports: tcpPorts(NGINX_TLS_PORT),
+        },
+        dnsEgressRule(),
+      ],
     });
 
     this.url = pulumi.output(primaryUrl(hub.advertisedHostname));

@@ -17,7 +17,11 @@ export class ConjurSecrets extends pulumi.ComponentResource {
   constructor(name: string, args: ConjurSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:hub:ConjurSecrets", name, {}, opts);
     // No keepers: nothing in the config can make Pulumi generate a new data key.
-    const dataKey = new random.RandomBytes(`${name}-data-key`, { length: 32 }, { parent: this, protect: args.protectDataKey });
+    const dataKey = new random.RandomBytes(
+      `${name}-data-key`,
+      { length: 32 },
+      { parent: this, protect: args.protectDataKey },
+    );
     // Conjur requires 12-128 characters with two upper, two lower, one digit and one special character.
     const admin = new random.RandomPassword(
       `${name}-admin-password`,
@@ -25,7 +29,11 @@ export class ConjurSecrets extends pulumi.ComponentResource {
       { parent: this },
     );
     // Postgres' password sits inside DATABASE_URL, so it keeps to URL-safe characters.
-    const postgres = new random.RandomPassword(`${name}-postgres-password`, { length: 32, special: false }, { parent: this });
+    const postgres = new random.RandomPassword(
+      `${name}-postgres-password`,
+      { length: 32, special: false },
+      { parent: this },
+    );
     this.dataKey = pulumi.secret(dataKey.base64);
     this.adminPassword = pulumi.secret(admin.result);
     this.postgresPassword = pulumi.secret(postgres.result);

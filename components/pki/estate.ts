@@ -80,7 +80,12 @@ export class EstatePki extends pulumi.ComponentResource {
       ...serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE),
       ...serviceDnsNames(PRIMARY_EXTERNAL_SERVICE, CONJUR_NAMESPACE),
     ]);
-    this.postgresServer = issue("postgres-tls", POSTGRES_SERVICE, "server", serviceDnsNames(POSTGRES_SERVICE, CONJUR_NAMESPACE));
+    this.postgresServer = issue(
+      "postgres-tls",
+      POSTGRES_SERVICE,
+      "server",
+      serviceDnsNames(POSTGRES_SERVICE, CONJUR_NAMESPACE),
+    );
     this.hubPrometheusClient = issue("hub-prometheus-client", "hub-prometheus", "client");
     this.logSinkServer = issue("log-sink-tls", spec.hub.logSinkHostname, "server", [
       spec.hub.logSinkHostname,

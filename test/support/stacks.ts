@@ -9,7 +9,10 @@ export function stackConfig(stack: string): Record<string, unknown> {
   return structuredClone(readStackFile(stackFilePath(stack)).config);
 }
 
-export async function evaluate(stack: string, edit?: (config: Record<string, unknown>) => void): Promise<Evaluation> {
+export async function evaluate(
+  stack: string,
+  edit?: (config: Record<string, unknown>) => void,
+): Promise<Evaluation> {
   const file = readStackFile(stackFilePath(stack));
   const config = structuredClone(file.config);
   edit?.(config);
