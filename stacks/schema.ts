@@ -134,7 +134,9 @@ export const tenantSchema = z.strictObject({
     })
     .optional(),
   applications: z.array(applicationSchema).default([]),
-  /** Also create an External Secrets Operator SecretStore and ExternalSecrets (needs ESO installed). */
+  /** Addresses outside the cluster the tenant's pods may reach once the namespace denies by default. */
+  egressCidrs: z.array(cidr).default([]),
+  /** External Secrets Operator objects for the tenant (not supported yet: see docs/conversion.md). */
   externalSecrets: z.boolean().default(false),
 });
 

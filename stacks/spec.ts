@@ -279,6 +279,12 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
       else tenantIndex.set(tenant, j);
       if (RESERVED_NAMESPACES.includes(tenant))
         err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
+      if (isRecord(t) && t["externalSecrets"] === true) {
+        err(
+          `spokes[${i}].tenants[${j}].externalSecrets`,
+          "not supported yet: External Secrets Operator's Conjur provider logs in with an API key or authn-jwt, not authn-k8s",
+        );
+      }
       const appIndex = new Map<string, number>();
       arr(isRecord(t) ? t["applications"] : undefined).forEach((a, k) => {
         const app = isRecord(a) ? str(a["name"]) : undefined;

@@ -85,7 +85,7 @@ describe("hub through the mocks", () => {
       "conjur-primary-tls",
       "authn-hub-ca",
     ]) {
-      const secret = objectNamed(staging, "Secret", name);
+      const secret = objectNamed(staging, "Secret", name, "k8s-stg-mgmt");
       assert.deepEqual(secretPaths(secret.inputs), ["stringData"], name);
     }
   });

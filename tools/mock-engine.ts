@@ -11,6 +11,8 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 export const PLACEHOLDER = "PLACEHOLDER";
 
 export interface RecordedOptions {
+  /** A read of an existing object (`Resource.get`): the stack does not manage it. */
+  readonly read: boolean;
   readonly protect: boolean;
   readonly retainOnDelete: boolean;
   readonly import?: string;
@@ -100,6 +102,21 @@ export function placeholderOutputs(
   }
 }
 
+/** What reading an existing object returns: the objects the program reads back from a cluster. */
+export function placeholderReadState(type: string, name: string): Record<string, unknown> {
+  if (type === "kubernetes:core/v1:Secret") {
+    // A service-account token Secret, filled by the token controller.
+    return { data: { token: Buffer.from(`${PLACEHOLDER}-token-${name}`).toString("base64") } };
+  }
+  if (type === "kubernetes:core/v1:ConfigMap") {
+    // kube-root-ca.crt: the cluster's public CA.
+    return {
+      data: { "ca.crt": `-----BEGIN CERTIFICATE-----\n${PLACEHOLDER} ${name}\n-----END CERTIFICATE-----\n` },
+    };
+  }
+  return {};
+}
+
 /** Stand-ins for provider functions the program calls (EKS cluster lookup). */
 export function placeholderInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
   if (token === "aws:eks/getCluster:getCluster") {
@@ -162,9 +179,11 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   const mocks: pulumi.runtime.Mocks = {
     newResource(m: pulumi.runtime.MockResourceArgs) {
       const inputs = m.inputs as Record<string, unknown>;
+      const read = options.get(`${m.type}::${m.name}`)?.options.read ?? false;
       const state = {
         ...inputs,
         ...placeholderOutputs(m.type, m.name, inputs),
+        ...(read ? placeholderReadState(m.type, m.name) : {}),
         ...(args.computed?.(m.type, m.name, inputs) ?? {}),
       };
       const key = `${m.type}::${m.name}`;
@@ -198,6 +217,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       options.set(key, {
         parent: parent && !parent.startsWith("pulumi:pulumi:Stack::") ? parent : undefined,
         options: {
+          read: typeof opts.id === "string" || pulumi.Output.isInstance(opts.id),
           protect: opts.protect === true,
           retainOnDelete: opts.retainOnDelete === true,
           ...(typeof opts.import === "string" ? { import: opts.import } : {}),
@@ -229,6 +249,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       urn: buildUrn(args.stack, key, options),
       parent: parentKey,
       options: meta?.options ?? {
+        read: false,
         protect: false,
         retainOnDelete: false,
         ignoreChanges: [],

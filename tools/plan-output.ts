@@ -61,11 +61,16 @@ export function clusterOf(r: RecordedResource, providers: Map<string, string>): 
   return providers.get(providerName(r.provider)) ?? null;
 }
 
+/** Resources the stack manages: reads of existing objects (`Resource.get`) are not among them. */
+export function managedResources(evaluation: Evaluation): RecordedResource[] {
+  return evaluation.resources.filter((r) => !r.options.read);
+}
+
 export function buildPlanDocument(evaluation: Evaluation): PlanDocument {
   const providers = providerClusters(evaluation.resources);
   return {
     stack: evaluation.stack,
-    resources: evaluation.resources.map((r) => ({
+    resources: managedResources(evaluation).map((r) => ({
       urn: r.urn,
       type: r.type,
       name: r.name,
@@ -114,7 +119,7 @@ export function manifestObject(r: RecordedResource): Record<string, unknown> {
 export function buildManifests(evaluation: Evaluation): Map<string, string> {
   const providers = providerClusters(evaluation.resources);
   const byCluster = new Map<string, string[]>();
-  for (const r of evaluation.resources) {
+  for (const r of managedResources(evaluation)) {
     const cluster = clusterOf(r, providers);
     if (!cluster) continue;
     const comment = r.type.endsWith("Patch")
@@ -158,7 +163,7 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
   const groups = new Map<string, Map<string, Map<string, number>>>();
   const clusterTotals = new Map<string, number>();
   let custom = 0;
-  for (const r of evaluation.resources) {
+  for (const r of managedResources(evaluation)) {
     if (!r.custom) continue;
     custom++;
     const top = topOf(r);
@@ -174,8 +179,11 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
     groups.set(groupName, group);
   }
   const lines: string[] = [];
-  const components = evaluation.resources.length - custom;
-  lines.push(`stack ${evaluation.stack}: ${custom} resources in ${components} components`);
+  const components = evaluation.resources.filter((r) => !r.custom).length;
+  const reads = evaluation.resources.length - managedResources(evaluation).length;
+  lines.push(
+    `stack ${evaluation.stack}: ${custom} resources in ${components} components (${reads} existing objects read)`,
+  );
   lines.push(`clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`);
   lines.push("");
   for (const [groupName, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {

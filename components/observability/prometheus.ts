@@ -1,0 +1,620 @@
+// Pure builders for the Prometheus federation: spoke scrape config, recording rules and mTLS web
+// config; hub federate config and alert rules; and the one YAML serialiser they all go through.
+import YAML from "yaml";
+import {
+  ANNOTATED_PODS_JOB,
+  DEFAULT_RECORDING_RULES_FILE,
+  DEFAULT_SELF_SCRAPE_TARGET,
+  FEDERATE_JOB_PREFIX,
+  FOLLOWER_APP_LABEL,
+  FOLLOWER_APP_NAME,
+  FOLLOWER_JOB,
+  OBSERVABILITY_RUNBOOK,
+  SELF_SCRAPE_JOB,
+  assertDnsLabel,
+  assertHostPort,
+  assertPort,
+  assertSimpleLabelValue,
+  escapeRegex,
+  federateJobName,
+  parsePrometheusDuration,
+} from "./model";
+
+// ---------------------------------------------------------------------------------------------
+// Document types: field names are Prometheus' own (snake_case), so the objects serialise as-is.
+// Only fields Prometheus 2.42 accepts are modelled, which keeps the rejected ones out by type.
+// ---------------------------------------------------------------------------------------------
+
+export interface TlsClientConfig {
+  ca_file: string;
+  cert_file?: string;
+  key_file?: string;
+  server_name?: string;
+  min_version: "TLS12" | "TLS13";
+}
+
+export interface RelabelConfig {
+  source_labels?: string[];
+  separator?: string;
+  regex?: string;
+  replacement?: string;
+  target_label?: string;
+  action?: "replace" | "keep" | "drop" | "labelmap" | "labeldrop" | "labelkeep";
+}
+
+export interface StaticConfig {
+  targets: string[];
+  labels?: Record<string, string>;
+}
+
+export interface KubernetesSdConfig {
+  role: "pod";
+  namespaces?: { names: string[] };
+}
+
+export interface ScrapeConfig {
+  job_name: string;
+  scrape_interval?: string;
+  scrape_timeout?: string;
+  honor_labels?: boolean;
+  metrics_path?: string;
+  params?: Record<string, string[]>;
+  scheme?: "http" | "https";
+  tls_config?: TlsClientConfig;
+  sample_limit?: number;
+  body_size_limit?: string;
+  static_configs?: StaticConfig[];
+  kubernetes_sd_configs?: KubernetesSdConfig[];
+  relabel_configs?: RelabelConfig[];
+}
+
+export interface PrometheusConfig {
+  global: {
+    scrape_interval: string;
+    scrape_timeout?: string;
+    evaluation_interval: string;
+    external_labels: Record<string, string>;
+  };
+  rule_files: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup<R> {
+  name: string;
+  interval?: string;
+  rules: R[];
+}
+
+export interface RuleFile<R> {
+  groups: RuleGroup<R>[];
+}
+
+export interface WebConfig {
+  tls_server_config: {
+    cert_file: string;
+    key_file: string;
+    client_auth_type: "RequireAndVerifyClientCert";
+    client_ca_file: string;
+    min_version: "TLS12";
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spoke
+// ---------------------------------------------------------------------------------------------
+
+/** Client TLS for a Prometheus scraping an mTLS-protected Prometheus (its own or a spoke's). */
+export interface ScrapeTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  serverName: string;
+}
+
+export interface SpokePrometheusInput {
+  /** Spoke cluster name; becomes the `cluster` external label the hub sees on every series. */
+  cluster: string;
+  region: string;
+  scrapeInterval: string;
+  /** Optional; Prometheus caps its 10s default at the interval when omitted. */
+  scrapeTimeout?: string;
+  followerNamespace: string;
+  followerMetricsPort: number;
+  annotatedPods: boolean;
+  /** Replaces Kubernetes discovery of the followers with fixed targets (tests, non-k8s runs). */
+  staticFollowerTargets?: string[];
+  recordingRulesFile?: string;
+  /** host:port this Prometheus listens on, for its self-scrape. */
+  selfScrapeTarget?: string;
+  /**
+   * When the spoke serves its API with mTLS (buildSpokeWebConfig), its self-scrape has to present
+   * a client certificate too, or `up{job="prometheus"}` is 0 forever.
+   */
+  selfScrapeTls?: ScrapeTls;
+}
+
+function selfScrapeJob(target: string, tls: ScrapeTls | undefined): ScrapeConfig {
+  assertHostPort(target, "selfScrapeTarget");
+  const job: ScrapeConfig = { job_name: SELF_SCRAPE_JOB };
+  if (tls !== undefined) {
+    job.scheme = "https";
+    job.tls_config = {
+      ca_file: tls.caFile,
+      cert_file: tls.certFile,
+      key_file: tls.keyFile,
+      server_name: tls.serverName,
+      min_version: "TLS12",
+    };
+  }
+  job.static_configs = [{ targets: [target] }];
+  return job;
+}
+
+/** Prometheus turns a pod label key into this meta label (non-alphanumerics become "_"). */
+function podLabelMeta(labelKey: string): string {
+  return `__meta_kubernetes_pod_label_${labelKey.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+function followerJob(input: SpokePrometheusInput): ScrapeConfig {
+  const job: ScrapeConfig = { job_name: FOLLOWER_JOB, metrics_path: "/metrics" };
+  if (input.staticFollowerTargets !== undefined) {
+    if (input.staticFollowerTargets.length === 0) {
+      throw new Error(
+        "staticFollowerTargets: give at least one target, or omit it to use Kubernetes discovery",
+      );
+    }
+    input.staticFollowerTargets.forEach((t, i) => assertHostPort(t, `staticFollowerTargets[${i}]`));
+    job.static_configs = [{ targets: [...input.staticFollowerTargets] }];
+    return job;
+  }
+  const port = String(input.followerMetricsPort);
+  job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
+  job.relabel_configs = [
+    { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: FOLLOWER_APP_NAME, action: "keep" },
+    // Pods that are not running yet (seed fetch still in its init container) have no metrics.
+    { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Running", action: "keep" },
+    // The pod role yields one target per declared container port; pinning the address to the
+    // metrics port collapses them into one target per pod (identical targets are deduplicated).
+    {
+      source_labels: ["__meta_kubernetes_pod_ip"],
+      regex: "([0-9.]+)",
+      replacement: `$1:${port}`,
+      target_label: "__address__",
+      action: "replace",
+    },
+    {
+      source_labels: ["__meta_kubernetes_pod_ip"],
+      regex: "([0-9A-Fa-f:]+:[0-9A-Fa-f:]*)",
+      replacement: `[$1]:${port}`,
+      target_label: "__address__",
+      action: "replace",
+    },
+    { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
+    { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+  ];
+  return job;
+}
+
+function annotatedPodsJob(): ScrapeConfig {
+  return {
+    job_name: ANNOTATED_PODS_JOB,
+    kubernetes_sd_configs: [{ role: "pod" }],
+    relabel_configs: [
+      {
+        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+        regex: "true",
+        action: "keep",
+      },
+      // Followers already have their own job; scraping them twice would double every Conjur rate.
+      { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: FOLLOWER_APP_NAME, action: "drop" },
+      {
+        source_labels: ["__meta_kubernetes_pod_phase"],
+        regex: "Pending|Succeeded|Failed|Unknown",
+        action: "drop",
+      },
+      {
+        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scheme"],
+        regex: "(https?)",
+        target_label: "__scheme__",
+        action: "replace",
+      },
+      {
+        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
+        regex: "(.+)",
+        target_label: "__metrics_path__",
+        action: "replace",
+      },
+      {
+        source_labels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
+        regex: "([^:]+)(?::\\d+)?;(\\d+)",
+        replacement: "$1:$2",
+        target_label: "__address__",
+        action: "replace",
+      },
+      // Only namespace and pod are copied: mapping every pod label could bring in a `cluster` or
+      // `region` label, which would shadow the external labels the hub relies on.
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+    ],
+  };
+}
+
+/** The spoke's own Prometheus: follower metrics, opted-in pods, itself, and the recording rules. */
+export function buildSpokePrometheusConfig(input: SpokePrometheusInput): PrometheusConfig {
+  assertDnsLabel(input.cluster, "cluster");
+  assertSimpleLabelValue(input.region, "region");
+  assertDnsLabel(input.followerNamespace, "followerNamespace");
+  assertPort(input.followerMetricsPort, "followerMetricsPort");
+  const intervalMs = parsePrometheusDuration(input.scrapeInterval, "scrapeInterval");
+  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
+  if (input.scrapeTimeout !== undefined) {
+    assertTimeoutWithinInterval(input.scrapeTimeout, input.scrapeInterval);
+  }
+
+  const scrapeConfigs = [
+    selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
+    followerJob(input),
+  ];
+  if (input.annotatedPods) scrapeConfigs.push(annotatedPodsJob());
+
+  const global: PrometheusConfig["global"] = {
+    scrape_interval: input.scrapeInterval,
+    evaluation_interval: input.scrapeInterval,
+    external_labels: { cluster: input.cluster, region: input.region },
+  };
+  if (input.scrapeTimeout !== undefined) global.scrape_timeout = input.scrapeTimeout;
+
+  return {
+    global,
+    rule_files: [input.recordingRulesFile ?? DEFAULT_RECORDING_RULES_FILE],
+    scrape_configs: scrapeConfigs,
+  };
+}
+
+/**
+ * Recording-rule names, `level:metric:operations`. Levels start with `cluster` or `job` (e.g.
+ * `cluster_operation`), which is what DEFAULT_FEDERATION_MATCH selects.
+ */
+export const RECORDING_RULES = {
+  requestRate: "cluster:conjur_http_requests:rate5m",
+  requestRateByOperation: "cluster_operation:conjur_http_requests:rate5m",
+  errorRate: "cluster:conjur_http_errors:rate5m",
+  errorRatio: "cluster:conjur_http_error_ratio:rate5m",
+  durationBuckets: "cluster_le:conjur_http_server_request_duration_seconds_bucket:rate5m",
+  durationP99: "cluster:conjur_http_request_duration_seconds:p99_rate5m",
+  upByJob: "job:up:sum",
+  targetsByJob: "job:up:count",
+} as const;
+
+/**
+ * Aggregates each spoke computes so the hub federates a handful of series instead of every raw
+ * bucket. Rules in one group run in order, so later rules can build on earlier ones.
+ */
+export function buildSpokeRecordingRules(): RuleFile<RecordingRule> {
+  const requests = "conjur_http_server_requests_total";
+  return {
+    groups: [
+      {
+        name: "conjur-spoke-aggregates",
+        rules: [
+          { record: RECORDING_RULES.requestRate, expr: `sum(rate(${requests}[5m]))` },
+          {
+            record: RECORDING_RULES.requestRateByOperation,
+            expr: `sum by (operation) (rate(${requests}[5m]))`,
+          },
+          {
+            // Without any 5xx series the sum is empty, not 0; `or 0 * requests` reports 0 errors
+            // while Conjur serves traffic, and still nothing when Conjur exports no metrics at all.
+            record: RECORDING_RULES.errorRate,
+            expr: `sum(rate(${requests}{code=~"5.."}[5m])) or 0 * sum(rate(${requests}[5m]))`,
+          },
+          {
+            record: RECORDING_RULES.errorRatio,
+            expr: `${RECORDING_RULES.errorRate} / ${RECORDING_RULES.requestRate}`,
+          },
+          {
+            record: RECORDING_RULES.durationBuckets,
+            expr: "sum by (le) (rate(conjur_http_server_request_duration_seconds_bucket[5m]))",
+          },
+          {
+            record: RECORDING_RULES.durationP99,
+            expr: `histogram_quantile(0.99, ${RECORDING_RULES.durationBuckets})`,
+          },
+          { record: RECORDING_RULES.upByJob, expr: "sum by (job) (up)" },
+          { record: RECORDING_RULES.targetsByJob, expr: "count by (job) (up)" },
+        ],
+      },
+    ],
+  };
+}
+
+/** `--web.config.file` for a spoke: HTTPS only, and only for clients with a cert from the CA. */
+export function buildSpokeWebConfig(input: {
+  certFile: string;
+  keyFile: string;
+  clientCaFile: string;
+}): WebConfig {
+  return {
+    tls_server_config: {
+      cert_file: input.certFile,
+      key_file: input.keyFile,
+      client_auth_type: "RequireAndVerifyClientCert",
+      client_ca_file: input.clientCaFile,
+      min_version: "TLS12",
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hub
+// ---------------------------------------------------------------------------------------------
+
+export interface HubSpoke {
+  name: string;
+  region: string;
+  /** host:port of the spoke Prometheus, reachable from the hub. */
+  target: string;
+  /** Name in the spoke's server certificate (SNI and verification). */
+  serverName: string;
+  /** `match[]` selectors for this spoke; replaces DEFAULT_FEDERATION_MATCH. */
+  match?: string[];
+}
+
+export interface HubPrometheusInput {
+  cluster: string;
+  region: string;
+  scrapeInterval: string;
+  scrapeTimeout: string;
+  spokes: HubSpoke[];
+  tls: { caFile: string; certFile: string; keyFile: string };
+  sampleLimit: number;
+  bodySizeLimit: string;
+  ruleFiles: string[];
+  selfScrapeTarget?: string;
+}
+
+/**
+ * What the hub pulls from each spoke: Conjur's own series, target health and the recording-rule
+ * aggregates at any `cluster…`/`job…` level (cluster:, cluster_operation:, cluster_le:, job:).
+ */
+export const DEFAULT_FEDERATION_MATCH: readonly string[] = [
+  '{__name__=~"conjur_.*"}',
+  "up",
+  '{__name__=~"(cluster|job)(_[a-z]+)*:.+"}',
+];
+
+function assertTimeoutWithinInterval(timeout: string, interval: string): void {
+  const timeoutMs = parsePrometheusDuration(timeout, "scrapeTimeout");
+  const intervalMs = parsePrometheusDuration(interval, "scrapeInterval");
+  if (timeoutMs > intervalMs) {
+    // Prometheus refuses such a config at load time; failing here names the inputs instead.
+    throw new Error(`scrapeTimeout ${timeout} exceeds scrapeInterval ${interval}: Prometheus rejects this`);
+  }
+}
+
+const BODY_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
+
+function federateJob(spoke: HubSpoke, input: HubPrometheusInput, index: number): ScrapeConfig {
+  const at = `spokes[${index}]`;
+  assertDnsLabel(spoke.name, `${at}.name`);
+  assertSimpleLabelValue(spoke.region, `${at}.region`);
+  assertHostPort(spoke.target, `${at}.target`);
+  if (spoke.serverName.trim() === "") throw new Error(`${at}.serverName: must not be empty`);
+  const match = spoke.match ?? DEFAULT_FEDERATION_MATCH;
+  if (match.length === 0) {
+    // /federate answers an empty match[] with an error, so the spoke would look down forever.
+    throw new Error(
+      `${at}.match: spoke "${spoke.name}" has an empty match list; /federate needs at least one match[]`,
+    );
+  }
+  match.forEach((selector, i) => {
+    if (selector.trim() === "") throw new Error(`${at}.match[${i}]: empty selector`);
+  });
+  return {
+    job_name: federateJobName(spoke.name),
+    scrape_interval: input.scrapeInterval,
+    scrape_timeout: input.scrapeTimeout,
+    // Keep the spoke's job/instance and its external labels instead of the hub's target labels.
+    honor_labels: true,
+    metrics_path: "/federate",
+    params: { "match[]": [...match] },
+    scheme: "https",
+    tls_config: {
+      ca_file: input.tls.caFile,
+      cert_file: input.tls.certFile,
+      key_file: input.tls.keyFile,
+      server_name: spoke.serverName,
+      min_version: "TLS12",
+    },
+    sample_limit: input.sampleLimit,
+    body_size_limit: input.bodySizeLimit,
+    // The target labels give the hub's own series for this job (up, scrape_duration_seconds...)
+    // the spoke's cluster, so alerts on them can name it.
+    static_configs: [{ targets: [spoke.target], labels: { cluster: spoke.name, region: spoke.region } }],
+  };
+}
+
+/** The hub Prometheus: one mTLS federate job per spoke, plus itself. Throws on unsafe input. */
+export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusConfig {
+  assertDnsLabel(input.cluster, "cluster");
+  assertSimpleLabelValue(input.region, "region");
+  const intervalMs = parsePrometheusDuration(input.scrapeInterval, "scrapeInterval");
+  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
+  assertTimeoutWithinInterval(input.scrapeTimeout, input.scrapeInterval);
+  if (!Number.isInteger(input.sampleLimit) || input.sampleLimit <= 0) {
+    throw new Error(`sampleLimit: ${input.sampleLimit} must be a positive integer (0 would mean unlimited)`);
+  }
+  if (!BODY_SIZE.test(input.bodySizeLimit)) {
+    throw new Error(`bodySizeLimit: "${input.bodySizeLimit}" must be a size such as "50MB"`);
+  }
+  const seen = new Set<string>();
+  for (const spoke of input.spokes) {
+    if (seen.has(spoke.name)) {
+      throw new Error(
+        `spokes: two spokes are named "${spoke.name}"; job names and cluster labels must be unique`,
+      );
+    }
+    seen.add(spoke.name);
+  }
+  if (input.ruleFiles.some((f) => f.trim() === "")) throw new Error("ruleFiles: empty path");
+
+  return {
+    global: {
+      scrape_interval: input.scrapeInterval,
+      scrape_timeout: input.scrapeTimeout,
+      evaluation_interval: input.scrapeInterval,
+      external_labels: { cluster: input.cluster, region: input.region },
+    },
+    rule_files: [...input.ruleFiles],
+    scrape_configs: [
+      selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, undefined),
+      ...input.spokes.map((spoke, i) => federateJob(spoke, input, i)),
+    ],
+  };
+}
+
+export interface HubAlertInput {
+  spokes: Array<{ name: string }>;
+  federationJobPrefix?: string;
+  /** FederationScrapeSlow fires above this many seconds; keep it under the scrape timeout. */
+  slowScrapeSeconds?: number;
+  /** FederationScrapeOversized fires above this many samples; keep it under sample_limit. */
+  oversizedSamples?: number;
+}
+
+export const HUB_ALERTS = {
+  federationDown: "SpokeFederationDown",
+  spokeAbsent: "SpokeAbsent",
+  followerUnhealthy: "ConjurFollowerUnhealthy",
+  followerTargetsMissing: "ConjurFollowerTargetsMissing",
+  scrapeSlow: "FederationScrapeSlow",
+  scrapeOversized: "FederationScrapeOversized",
+} as const;
+
+export const DEFAULT_SLOW_SCRAPE_SECONDS = 10;
+export const DEFAULT_OVERSIZED_SAMPLES = 40000;
+
+function runbook(alert: string): string {
+  return `${OBSERVABILITY_RUNBOOK}#${alert.toLowerCase()}`;
+}
+
+/** Alerts the hub evaluates on its federated data; every alert names the spoke in `cluster`. */
+export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule> {
+  const prefix = input.federationJobPrefix ?? FEDERATE_JOB_PREFIX;
+  if (!/^[a-z0-9-]*$/.test(prefix)) throw new Error(`federationJobPrefix: "${prefix}" must be [a-z0-9-]*`);
+  const slow = input.slowScrapeSeconds ?? DEFAULT_SLOW_SCRAPE_SECONDS;
+  const oversized = input.oversizedSamples ?? DEFAULT_OVERSIZED_SAMPLES;
+  if (!(Number.isFinite(slow) && slow > 0)) throw new Error(`slowScrapeSeconds: ${slow} must be > 0`);
+  if (!(Number.isInteger(oversized) && oversized > 0)) {
+    throw new Error(`oversizedSamples: ${oversized} must be a positive integer`);
+  }
+  const seen = new Set<string>();
+  input.spokes.forEach((s, i) => {
+    assertDnsLabel(s.name, `spokes[${i}].name`);
+    if (seen.has(s.name)) throw new Error(`spokes: two spokes are named "${s.name}"`);
+    seen.add(s.name);
+  });
+  const federateJobs = `job=~"${escapeRegex(prefix)}.*"`;
+
+  const federation: AlertingRule[] = [
+    {
+      alert: HUB_ALERTS.federationDown,
+      expr: `up{${federateJobs}} == 0`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "Hub cannot federate metrics from spoke {{ $labels.cluster }}",
+        description:
+          "The hub's scrape of /federate on {{ $labels.instance }} (spoke {{ $labels.cluster }}) has failed for 5 minutes: " +
+          "check the spoke Prometheus, the network path and the mTLS certificates.",
+        runbook: runbook(HUB_ALERTS.federationDown),
+      },
+    },
+    // absent() cannot enumerate what is missing, so each spoke gets its own rule.
+    ...input.spokes.map((s): AlertingRule => ({
+      alert: HUB_ALERTS.spokeAbsent,
+      expr: `absent_over_time(up{job="${federateJobName(s.name, prefix)}", cluster="${s.name}"}[10m])`,
+      labels: { severity: "critical", cluster: s.name },
+      annotations: {
+        summary: "Spoke {{ $labels.cluster }} is missing from the hub's federation",
+        description:
+          "The hub has no federation target for spoke {{ $labels.cluster }} for 10 minutes: " +
+          "its scrape job is missing from the hub configuration or its target was dropped.",
+        runbook: runbook(HUB_ALERTS.spokeAbsent),
+      },
+    })),
+    {
+      alert: HUB_ALERTS.followerUnhealthy,
+      expr: `up{job="${FOLLOWER_JOB}"} == 0`,
+      for: "5m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "Conjur follower {{ $labels.instance }} in spoke {{ $labels.cluster }} is down",
+        description:
+          "The spoke Prometheus of {{ $labels.cluster }} cannot scrape the Conjur follower {{ $labels.instance }} for 5 minutes: " +
+          "applications in that cluster may not be able to fetch secrets.",
+        runbook: runbook(HUB_ALERTS.followerUnhealthy),
+      },
+    },
+    {
+      // A follower Deployment scaled to zero leaves no `up` series for the rule above to see.
+      alert: HUB_ALERTS.followerTargetsMissing,
+      expr: `count by (cluster) (up{${federateJobs}} == 1) unless on (cluster) count by (cluster) (up{job="${FOLLOWER_JOB}"})`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Spoke {{ $labels.cluster }} reports no Conjur follower targets",
+        description:
+          "Spoke {{ $labels.cluster }} is federated but its Prometheus has no conjur-follower target: " +
+          "the follower is not running or is not discovered.",
+        runbook: runbook(HUB_ALERTS.followerTargetsMissing),
+      },
+    },
+    {
+      alert: HUB_ALERTS.scrapeSlow,
+      expr: `scrape_duration_seconds{${federateJobs}} > ${slow}`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Federation scrapes of spoke {{ $labels.cluster }} are slow",
+        description: `Scraping /federate on spoke {{ $labels.cluster }} takes more than ${slow}s; it will fail once it reaches the scrape timeout.`,
+        runbook: runbook(HUB_ALERTS.scrapeSlow),
+      },
+    },
+    {
+      alert: HUB_ALERTS.scrapeOversized,
+      expr: `scrape_samples_scraped{${federateJobs}} > ${oversized}`,
+      for: "15m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "Federation scrapes of spoke {{ $labels.cluster }} return too many samples",
+        description: `Spoke {{ $labels.cluster }} returns more than ${oversized} samples per federation scrape; narrow its match[] before it hits sample_limit.`,
+        runbook: runbook(HUB_ALERTS.scrapeOversized),
+      },
+    },
+  ];
+  return { groups: [{ name: "hub-federation", rules: federation }] };
+}
+
+/**
+ * The single serialiser for Prometheus documents. YAML 1.1 quoting because Prometheus reads
+ * YAML 1.1 (go-yaml v2: a bare `no` or `on` is a boolean); no line folding, so long PromQL stays
+ * on one line; no anchors, so a shared object is written out in full each time.
+ */
+export function renderPrometheusYaml(doc: unknown): string {
+  return YAML.stringify(doc, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false });
+}

@@ -1,0 +1,65 @@
+// Every policy exemption of the estate, in one place, each with the reason a reviewer can check.
+// Matched on the Kubernetes object (kind, metadata.namespace, metadata.name), never on the Pulumi name.
+import type { PodSecurityCheck } from "./rules/podSecurity";
+
+export interface Exemption {
+  /** Rule name, e.g. "pod-security-restricted". */
+  readonly rule: string;
+  /** Only on this cluster; omitted = every cluster. Inside the policy pack clusters are unknown, so omit it there. */
+  readonly cluster?: string;
+  readonly kind: string;
+  /** metadata.namespace; "" for cluster-scoped objects. */
+  readonly namespace: string;
+  readonly name: string;
+  readonly reason: string;
+  /** Sub-checks waived; omitted = the whole rule. Every other sub-check still applies. */
+  readonly waive?: readonly string[];
+}
+
+const fluentBitWaivedChecks: readonly PodSecurityCheck[] = ["hostPath", "runAsNonRoot", "runAsUser"];
+
+export const exemptions: readonly Exemption[] = [
+  {
+    rule: "pod-security-restricted",
+    kind: "DaemonSet",
+    namespace: "logging",
+    name: "fluent-bit",
+    reason:
+      "Fluent Bit reads the node's container and journal log files through hostPath mounts; those files " +
+      "are root-owned, so it runs as root with a read-only root filesystem. Its namespace is labelled " +
+      "pod-security privileged. It must still drop all capabilities, forbid privilege escalation, use " +
+      "the RuntimeDefault seccomp profile and stay off the host network, PID and IPC namespaces.",
+    waive: fluentBitWaivedChecks,
+  },
+];
+
+/** A copy of the exemption list, for docs and reviews. */
+export function listExemptions(): Exemption[] {
+  return exemptions.map(({ waive, ...exemption }) => ({
+    ...exemption,
+    ...(waive ? { waive: [...waive] } : {}),
+  }));
+}
+
+/** The exemption list as a Markdown table for docs/. */
+export function exemptionsMarkdown(): string {
+  const escape = (text: string): string => text.replace(/\|/g, "\\|");
+  const rows = exemptions.map((exemption) =>
+    [
+      exemption.rule,
+      exemption.cluster ?? "all",
+      exemption.kind,
+      exemption.namespace === "" ? "(cluster)" : exemption.namespace,
+      exemption.name,
+      exemption.waive === undefined ? "whole rule" : exemption.waive.join(", "),
+      exemption.reason,
+    ]
+      .map(escape)
+      .join(" | "),
+  );
+  return [
+    "| Rule | Cluster | Kind | Namespace | Name | Waived checks | Reason |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows.map((row) => `| ${row} |`),
+  ].join("\n");
+}

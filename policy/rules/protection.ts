@@ -1,0 +1,62 @@
+// Nothing irreplaceable is ever replaced: in prod the Conjur data key and the CAs must carry `protect`,
+// so a destroy or a replacement fails instead of silently minting a new key or CA.
+import type { PlannedResource, StackRule, Violation } from "../engine";
+
+export interface IrreplaceableMatcher {
+  /** Pulumi type token. */
+  readonly type: string;
+  /** Pulumi resource name suffixes that mark the irreplaceable instances of that type. */
+  readonly nameSuffixes: readonly string[];
+  /** What losing it means, for the violation message. */
+  readonly why: string;
+}
+
+/** The one list of irreplaceable resources; adjust here when naming changes. */
+export const IRREPLACEABLE: readonly IrreplaceableMatcher[] = [
+  {
+    type: "random:index/randomBytes:RandomBytes",
+    nameSuffixes: ["-data-key"],
+    why: "the Conjur data key encrypts every stored secret; a new one makes the database unreadable",
+  },
+  {
+    type: "tls:index/selfSignedCert:SelfSignedCert",
+    nameSuffixes: ["-ca"],
+    why: "a new CA invalidates every issued certificate and every follower's trust",
+  },
+  {
+    type: "tls:index/privateKey:PrivateKey",
+    nameSuffixes: ["-ca-key"],
+    why: "a new CA key forces a new CA certificate",
+  },
+];
+
+export function isIrreplaceable(
+  resource: Pick<PlannedResource, "type" | "name">,
+): IrreplaceableMatcher | undefined {
+  return IRREPLACEABLE.find(
+    (matcher) =>
+      matcher.type === resource.type && matcher.nameSuffixes.some((suffix) => resource.name.endsWith(suffix)),
+  );
+}
+
+export const irreplaceableProtected: StackRule = {
+  name: "irreplaceable-protected",
+  description:
+    "Where the stack protects irreplaceable resources (prod), the data key and CAs have protect: true.",
+  level: "mandatory",
+  checkStack: (resources, ctx) => {
+    if (!ctx.protectIrreplaceable) return [];
+    const violations: Violation[] = [];
+    for (const resource of resources) {
+      const matcher = isIrreplaceable(resource);
+      if (matcher === undefined || resource.opts.protect === true) continue;
+      violations.push({
+        rule: irreplaceableProtected.name,
+        level: irreplaceableProtected.level,
+        urn: resource.urn,
+        message: `${resource.name} (${resource.type}) must have protect: true in ${ctx.environment}: ${matcher.why}`,
+      });
+    }
+    return violations;
+  },
+};
