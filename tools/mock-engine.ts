@@ -102,6 +102,18 @@ export function placeholderOutputs(
   }
 }
 
+/** Fields the API server sets on every object it stores (a uid), so `apply`s on them resolve. */
+export function kubernetesServerFields(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  if (!type.startsWith("kubernetes:")) return {};
+  const metadata =
+    typeof inputs["metadata"] === "object" && inputs["metadata"] !== null ? inputs["metadata"] : {};
+  return { metadata: { ...metadata, uid: `${PLACEHOLDER}-uid-${name}` } };
+}
+
 /** What reading an existing object returns: the objects the program reads back from a cluster. */
 export function placeholderReadState(type: string, name: string): Record<string, unknown> {
   if (type === "kubernetes:core/v1:Secret") {
@@ -182,6 +194,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       const read = options.get(`${m.type}::${m.name}`)?.options.read ?? false;
       const state = {
         ...inputs,
+        ...kubernetesServerFields(m.type, m.name, inputs),
         ...placeholderOutputs(m.type, m.name, inputs),
         ...(read ? placeholderReadState(m.type, m.name) : {}),
         ...(args.computed?.(m.type, m.name, inputs) ?? {}),
