@@ -1,6 +1,7 @@
 // Entry point: validate the stack config into one StackSpec, connect to each cluster in use,
 // generate the estate's trust material and secrets, convert each spoke whose phase has been
-// reached, then build the hub with every converted spoke wired into it.
+// reached, then build the hub with every converted spoke wired into it, and the monitoring and
+// log flow from every converted spoke to the hub.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "./stacks/load";
 import { convertedSpokes } from "./stacks/spec";
@@ -8,6 +9,7 @@ import { ClusterConnection, createClusterConnections } from "./components/cluste
 import { EstatePki } from "./components/pki";
 import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
+import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -46,6 +48,26 @@ const hub = new ConjurHub("hub", {
   spokeAccess: spokes.map((s) => s.hubAccess),
 });
 
+// ---- Observability: a Prometheus and a Fluent Bit per converted spoke, federated into the hub ----
+const observabilitySecrets = new ObservabilitySecrets("observability");
+const spokeObservability = convertedSpokes(spec).map(
+  (spoke) =>
+    new SpokeObservability(`observability-${spoke.name}`, {
+      spec,
+      spoke,
+      provider: connection(spoke.cluster).provider,
+      pki,
+      forwardSharedKey: observabilitySecrets.forwardSharedKey,
+    }),
+);
+const hubObservability = new HubObservability("observability-hub", {
+  spec,
+  provider: connection(spec.hub.cluster).provider,
+  pki,
+  forwardSharedKey: observabilitySecrets.forwardSharedKey,
+  conjurNamespace: hub.namespace,
+});
+
 export const environment = spec.environment;
 export const hubUrl = hub.url;
 export const caCertificate = pki.caCertPem;
@@ -61,3 +83,14 @@ export const followers = Object.fromEntries(
 );
 export const dataKey = pulumi.secret(conjurSecrets.dataKey);
 export const adminPassword = pulumi.secret(conjurSecrets.adminPassword);
+/** Per converted spoke: where to check its follower, and the URL the hub federates its metrics from. */
+export const federation = pulumi.output(
+  Object.fromEntries(
+    spokes.map((s, i) => [
+      convertedSpokes(spec)[i].name,
+      { followerHealth: s.followerHealthUrl, federationTarget: spokeObservability[i].federationTarget },
+    ]),
+  ),
+);
+export const hubPrometheusUrl = hubObservability.prometheusUrl;
+export const logSinkEndpoint = hubObservability.logSinkEndpoint;

@@ -7,8 +7,15 @@ import { CONJUR_HTTP_PORT, NGINX_TLS_PORT } from "../naming";
 export const NGINX_TLS_DIR = "/etc/nginx/tls";
 export const NGINX_HEALTH_PATH = "/nginx-health";
 
-/** nginx.conf for the unprivileged image: TLS on NGINX_TLS_PORT, proxy to Conjur on loopback. */
-export function buildNginxConfig(): string {
+/**
+ * nginx.conf for the unprivileged image: TLS on NGINX_TLS_PORT, proxy to Conjur on loopback.
+ * `/metrics` is unauthenticated in Conjur, so only `metricsClientCidrs` (the hub's pod network,
+ * where its Prometheus runs) may read it; spokes reach the same port through the LoadBalancer.
+ */
+export function buildNginxConfig(metricsClientCidrs: readonly string[]): string {
+  for (const cidr of metricsClientCidrs) {
+    if (!/^[0-9./]+$/.test(cidr)) throw new Error(`not a CIDR: ${cidr}`);
+  }
   return [
     "worker_processes auto;",
     "pid /tmp/nginx.pid;",
@@ -30,6 +37,11 @@ export function buildNginxConfig(): string {
     "    ssl_prefer_server_ciphers on;",
     "    client_max_body_size 10m;",
     `    location = ${NGINX_HEALTH_PATH} { access_log off; return 200 "ok"; }`,
+    "    location = /metrics {",
+    ...metricsClientCidrs.map((cidr) => `      allow ${cidr};`),
+    "      deny all;",
+    `      proxy_pass http://127.0.0.1:${CONJUR_HTTP_PORT};`,
+    "    }",
     "    location / {",
     `      proxy_pass http://127.0.0.1:${CONJUR_HTTP_PORT};`,
     "      proxy_set_header Host $host;",

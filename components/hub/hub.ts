@@ -238,9 +238,10 @@ export class ConjurHub extends pulumi.ComponentResource {
     }
 
     // ---- Config (nothing secret) ----
+    const nginxConfigText = buildNginxConfig([hub.podCidr]);
     const nginxConfig = new k8s.core.v1.ConfigMap(
       `${name}-nginx`,
-      { metadata: meta("conjur-nginx", "conjur"), data: { "nginx.conf": buildNginxConfig() } },
+      { metadata: meta("conjur-nginx", "conjur"), data: { "nginx.conf": nginxConfigText } },
       nsOpts,
     );
     const internalUrl = `https://${PRIMARY_SERVICE}.${ns}.svc`;
@@ -465,7 +466,7 @@ export class ConjurHub extends pulumi.ComponentResource {
               annotations: {
                 "hubspoke.io/calls-kube-api": "true",
                 // Restart the pods when the TLS front's config changes.
-                "hubspoke.io/nginx-config-hash": contentHash(buildNginxConfig()),
+                "hubspoke.io/nginx-config-hash": contentHash(nginxConfigText),
               },
             },
             spec: {

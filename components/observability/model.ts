@@ -18,6 +18,14 @@ export const DEFAULT_SELF_SCRAPE_TARGET = "localhost:9090";
 export const OBSERVABILITY_RUNBOOK = "docs/observability.md";
 /** Fluent Bit's built-in HTTP server (health and metrics). */
 export const FLUENT_BIT_HTTP_PORT = 2020;
+/** Where every Prometheus of the estate listens (spokes with mTLS, the hub in-cluster). */
+export const PROMETHEUS_PORT = 9090;
+/** The forward protocol port of the hub's log sink. */
+export const LOG_FORWARD_PORT = 24224;
+/** The hub's scrape job of the Conjur primary (through its TLS front). */
+export const PRIMARY_JOB = "conjur-primary";
+/** Pod label value (under FOLLOWER_APP_LABEL) that marks a Conjur primary pod. */
+export const PRIMARY_APP_NAME = "conjur-primary";
 
 /**
  * Series that exist without any recording rule: Prometheus' own per-target series and the Conjur

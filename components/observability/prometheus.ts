@@ -10,6 +10,8 @@ import {
   FOLLOWER_APP_NAME,
   FOLLOWER_JOB,
   OBSERVABILITY_RUNBOOK,
+  PRIMARY_APP_NAME,
+  PRIMARY_JOB,
   SELF_SCRAPE_JOB,
   assertDnsLabel,
   assertHostPort,
@@ -30,6 +32,8 @@ export interface TlsClientConfig {
   cert_file?: string;
   key_file?: string;
   server_name?: string;
+  /** Only ever written as false: said explicitly where a reviewer looks for it. */
+  insecure_skip_verify?: false;
   min_version: "TLS12" | "TLS13";
 }
 
@@ -125,6 +129,28 @@ export interface ScrapeTls {
   serverName: string;
 }
 
+/**
+ * Server-verified TLS without a client certificate, for scraping a Conjur endpoint that serves
+ * /metrics over HTTPS (the follower on 443, the primary behind its TLS front).
+ */
+export interface ServerTls {
+  /** CA that issued the endpoint's certificate. */
+  caFile: string;
+  /** Name the endpoint's certificate holds; pod IPs are not in it, so it is always given. */
+  serverName: string;
+}
+
+function verifiedTls(tls: ServerTls, what: string): TlsClientConfig {
+  if (tls.caFile.trim() === "") throw new Error(`${what}.caFile: must not be empty`);
+  if (tls.serverName.trim() === "") throw new Error(`${what}.serverName: must not be empty`);
+  return {
+    ca_file: tls.caFile,
+    server_name: tls.serverName,
+    insecure_skip_verify: false,
+    min_version: "TLS12",
+  };
+}
+
 export interface SpokePrometheusInput {
   /** Spoke cluster name; becomes the `cluster` external label the hub sees on every series. */
   cluster: string;
@@ -137,6 +163,8 @@ export interface SpokePrometheusInput {
   annotatedPods: boolean;
   /** Replaces Kubernetes discovery of the followers with fixed targets (tests, non-k8s runs). */
   staticFollowerTargets?: string[];
+  /** Scrape the followers over HTTPS, verifying their certificate (plain HTTP when omitted). */
+  followerTls?: ServerTls;
   recordingRulesFile?: string;
   /** host:port this Prometheus listens on, for its self-scrape. */
   selfScrapeTarget?: string;
@@ -169,8 +197,43 @@ function podLabelMeta(labelKey: string): string {
   return `__meta_kubernetes_pod_label_${labelKey.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }
 
+/**
+ * Relabelling for one target per running pod carrying `<FOLLOWER_APP_LABEL>: <appName>`, at
+ * `<pod IP>:<port>`, labelled with its namespace and pod.
+ */
+function runningPodTargets(appName: string, port: number): RelabelConfig[] {
+  const portText = String(port);
+  return [
+    { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: appName, action: "keep" },
+    // Pods that are not running yet (seed fetch still in its init container) have no metrics.
+    { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Running", action: "keep" },
+    // The pod role yields one target per declared container port; pinning the address to the
+    // metrics port collapses them into one target per pod (identical targets are deduplicated).
+    {
+      source_labels: ["__meta_kubernetes_pod_ip"],
+      regex: "([0-9.]+)",
+      replacement: `$1:${portText}`,
+      target_label: "__address__",
+      action: "replace",
+    },
+    {
+      source_labels: ["__meta_kubernetes_pod_ip"],
+      regex: "([0-9A-Fa-f:]+:[0-9A-Fa-f:]*)",
+      replacement: `[$1]:${portText}`,
+      target_label: "__address__",
+      action: "replace",
+    },
+    { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
+    { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+  ];
+}
+
 function followerJob(input: SpokePrometheusInput): ScrapeConfig {
   const job: ScrapeConfig = { job_name: FOLLOWER_JOB, metrics_path: "/metrics" };
+  if (input.followerTls !== undefined) {
+    job.scheme = "https";
+    job.tls_config = verifiedTls(input.followerTls, "followerTls");
+  }
   if (input.staticFollowerTargets !== undefined) {
     if (input.staticFollowerTargets.length === 0) {
       throw new Error(
@@ -181,31 +244,8 @@ function followerJob(input: SpokePrometheusInput): ScrapeConfig {
     job.static_configs = [{ targets: [...input.staticFollowerTargets] }];
     return job;
   }
-  const port = String(input.followerMetricsPort);
   job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
-  job.relabel_configs = [
-    { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: FOLLOWER_APP_NAME, action: "keep" },
-    // Pods that are not running yet (seed fetch still in its init container) have no metrics.
-    { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Running", action: "keep" },
-    // The pod role yields one target per declared container port; pinning the address to the
-    // metrics port collapses them into one target per pod (identical targets are deduplicated).
-    {
-      source_labels: ["__meta_kubernetes_pod_ip"],
-      regex: "([0-9.]+)",
-      replacement: `$1:${port}`,
-      target_label: "__address__",
-      action: "replace",
-    },
-    {
-      source_labels: ["__meta_kubernetes_pod_ip"],
-      regex: "([0-9A-Fa-f:]+:[0-9A-Fa-f:]*)",
-      replacement: `[$1]:${port}`,
-      target_label: "__address__",
-      action: "replace",
-    },
-    { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
-    { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
-  ];
+  job.relabel_configs = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
   return job;
 }
 
@@ -374,6 +414,14 @@ export interface HubSpoke {
   match?: string[];
 }
 
+/** The hub's Conjur primary, discovered as pods and scraped through its TLS front. */
+export interface HubPrimaryInput {
+  namespace: string;
+  /** The TLS front's container port (Conjur's own HTTP port is not reachable from outside the pod). */
+  port: number;
+  tls: ServerTls;
+}
+
 export interface HubPrometheusInput {
   cluster: string;
   region: string;
@@ -385,6 +433,8 @@ export interface HubPrometheusInput {
   bodySizeLimit: string;
   ruleFiles: string[];
   selfScrapeTarget?: string;
+  /** Adds the `conjur-primary` job when given. */
+  primary?: HubPrimaryInput;
 }
 
 /**
@@ -448,6 +498,23 @@ function federateJob(spoke: HubSpoke, input: HubPrometheusInput, index: number):
   };
 }
 
+function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
+  assertDnsLabel(primary.namespace, "primary.namespace");
+  assertPort(primary.port, "primary.port");
+  return {
+    job_name: PRIMARY_JOB,
+    metrics_path: "/metrics",
+    scheme: "https",
+    tls_config: verifiedTls(primary.tls, "primary.tls"),
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [primary.namespace] } }],
+    relabel_configs: [
+      ...runningPodTargets(PRIMARY_APP_NAME, primary.port),
+      // The hub's own series get its cluster, like the federated ones carry their spoke's.
+      { target_label: "cluster", replacement: cluster, action: "replace" },
+    ],
+  };
+}
+
 /** The hub Prometheus: one mTLS federate job per spoke, plus itself. Throws on unsafe input. */
 export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusConfig {
   assertDnsLabel(input.cluster, "cluster");
@@ -483,6 +550,7 @@ export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusC
     scrape_configs: [
       selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, undefined),
       ...input.spokes.map((spoke, i) => federateJob(spoke, input, i)),
+      ...(input.primary !== undefined ? [primaryJob(input.primary, input.cluster)] : []),
     ],
   };
 }
@@ -608,6 +676,43 @@ export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule>
     },
   ];
   return { groups: [{ name: "hub-federation", rules: federation }] };
+}
+
+export const PRIMARY_ALERTS = {
+  primaryDown: "ConjurPrimaryDown",
+} as const;
+
+/**
+ * Alerts on the hub's own scrape of the Conjur primary (the `conjur-primary` job): a primary pod
+ * that cannot be scraped, or no primary target at all.
+ */
+export function buildPrimaryAlertRules(input: { cluster: string }): RuleFile<AlertingRule> {
+  assertDnsLabel(input.cluster, "cluster");
+  const up = `up{job="${PRIMARY_JOB}"}`;
+  return {
+    groups: [
+      {
+        name: "hub-primary",
+        rules: [
+          {
+            alert: PRIMARY_ALERTS.primaryDown,
+            expr: `${up} == 0 or absent(${up})`,
+            for: "5m",
+            // absent() has no cluster label to carry over, so the rule names the hub itself.
+            labels: { severity: "critical", cluster: input.cluster },
+            // Annotations see the series' labels, and absent() has none: the hub is named literally.
+            annotations: {
+              summary: `Conjur primary on the hub ${input.cluster} is down or missing`,
+              description:
+                `For 5 minutes the hub Prometheus of ${input.cluster} has failed to scrape a Conjur primary pod ` +
+                "({{ $labels.pod }}) or found none at all: followers cannot fetch new seeds or replicate.",
+              runbook: runbook(PRIMARY_ALERTS.primaryDown),
+            },
+          },
+        ],
+      },
+    ],
+  };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface SpokeTrust {
   readonly prometheusServer: IssuedCertificate;
   /** Fluent Bit's client certificate for forwarding to the hub's log sink. */
   readonly logForwarderClient: IssuedCertificate;
+  /** The spoke Prometheus' client certificate for scraping itself (its API requires one). */
+  readonly prometheusSelfClient: IssuedCertificate;
 }
 
 export interface EstatePkiArgs {
@@ -116,6 +118,11 @@ export class EstatePki extends pulumi.ComponentResource {
         ...serviceDnsNames(PROMETHEUS_SERVICE, MONITORING_NAMESPACE),
       ]),
       logForwarderClient: issue(`${spoke.name}-fluent-bit-client`, `fluent-bit-${spoke.name}`, "client"),
+      prometheusSelfClient: issue(
+        `${spoke.name}-prometheus-self-client`,
+        `prometheus-${spoke.name}-self-scrape`,
+        "client",
+      ),
     };
   }
 

@@ -1,0 +1,186 @@
+// Pure values the observability components share: file layout inside the containers, command
+// lines, resource budgets, env var names and small parsers. No Pulumi import, so tests and the
+// components read the same constants.
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import type { Resources } from "../../stacks/defaults";
+import type { SpokeSpec } from "../../stacks/spec";
+import { PROMETHEUS_PORT } from "./model";
+
+/** Where the Prometheus containers find their files (config, rules, web config, TLS, TSDB). */
+export const PROMETHEUS_PATHS = {
+  configDir: "/etc/prometheus/config",
+  /** Key of the config ConfigMap and file name under configDir. */
+  configFile: "prometheus.yml",
+  /** Recording rules on a spoke, alert rules on the hub. */
+  rulesFile: "rules.yml",
+  webDir: "/etc/prometheus/web",
+  webConfigFile: "web.yml",
+  tlsDir: "/etc/prometheus/tls",
+  data: "/prometheus",
+} as const;
+
+export function prometheusConfigPath(): string {
+  return path.posix.join(PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.configFile);
+}
+
+export function prometheusRulesPath(): string {
+  return path.posix.join(PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.rulesFile);
+}
+
+export function prometheusWebConfigPath(): string {
+  return path.posix.join(PROMETHEUS_PATHS.webDir, PROMETHEUS_PATHS.webConfigFile);
+}
+
+/** A file of the Prometheus TLS Secret, as mounted. */
+export function prometheusTlsFile(key: PrometheusTlsKey): string {
+  return path.posix.join(PROMETHEUS_PATHS.tlsDir, key);
+}
+
+/**
+ * Keys of a Prometheus TLS Secret: its server (spoke) or federation client (hub) certificate, the
+ * estate root CA, and on a spoke the client certificate of its own mTLS self-scrape.
+ */
+export type PrometheusTlsKey = "tls.crt" | "tls.key" | "ca.crt" | "client.crt" | "client.key";
+
+export interface PrometheusArgsInput {
+  retentionTime: string;
+  retentionSize: string;
+  /** Serve the API through the mTLS web config (spokes). */
+  webConfig: boolean;
+}
+
+/** The Prometheus command line; the image's default arguments are replaced as a whole. */
+export function prometheusArgs(input: PrometheusArgsInput): string[] {
+  return [
+    `--config.file=${prometheusConfigPath()}`,
+    `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
+    `--storage.tsdb.retention.time=${input.retentionTime}`,
+    `--storage.tsdb.retention.size=${input.retentionSize}`,
+    `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
+    ...(input.webConfig ? [`--web.config.file=${prometheusWebConfigPath()}`] : []),
+  ];
+}
+
+/** The official image runs as nobody (65534); the TSDB volume gets the same group. */
+export const PROMETHEUS_UID = 65534;
+
+/** A spoke keeps raw data for a week; the hub keeps the federated aggregates for a month. */
+export const SPOKE_PROMETHEUS_STORAGE = { retentionTime: "7d", retentionSize: "1536MB", volume: "2Gi" };
+export const HUB_PROMETHEUS_STORAGE = { retentionTime: "30d", retentionSize: "18GB", volume: "20Gi" };
+
+export const SPOKE_PROMETHEUS_RESOURCES: Resources = {
+  cpuRequest: "100m",
+  memoryRequest: "256Mi",
+  cpuLimit: "1",
+  memoryLimit: "1Gi",
+};
+export const HUB_PROMETHEUS_RESOURCES: Resources = {
+  cpuRequest: "250m",
+  memoryRequest: "512Mi",
+  cpuLimit: "2",
+  memoryLimit: "2Gi",
+};
+
+// ---- Fluent Bit ----
+
+/** The official image's config directory; the ConfigMap replaces its contents. */
+export const FLUENT_BIT_PATHS = {
+  binary: "/fluent-bit/bin/fluent-bit",
+  configDir: "/fluent-bit/etc",
+  configFile: "fluent-bit.conf",
+  parsersFile: "parsers.conf",
+  tlsDir: "/fluent-bit/tls",
+  /** The node's logs (container logs are symlinks into /var/log/pods). */
+  hostLogs: "/var/log",
+  /** Forwarder: tail offsets and the filesystem buffer, on the node so a restart loses nothing. */
+  forwarderState: "/var/fluent-bit/state",
+  /** Sink: the filesystem buffer in front of the destination. */
+  sinkBuffer: "/var/fluent-bit/sink",
+} as const;
+
+export function fluentBitFile(key: "configFile" | "parsersFile"): string {
+  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS[key]);
+}
+
+export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string {
+  return path.posix.join(FLUENT_BIT_PATHS.tlsDir, key);
+}
+
+/** The container's command: the image's binary with our config file. */
+export function fluentBitCommand(): { command: string[]; args: string[] } {
+  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitFile("configFile")] };
+}
+
+/** Env vars the Fluent Bit configs reference as ${VAR}; each is filled from a Secret. */
+export const FORWARD_SHARED_KEY_ENV = "FLUENT_FORWARD_SHARED_KEY";
+export const SINK_USER_ENV = "LOG_SINK_USER";
+export const SINK_PASSWORD_ENV = "LOG_SINK_PASSWORD";
+
+/** Forwarder buffering: memory per input, and what the node may hold on disk while the hub is away. */
+export const FORWARDER_BUFFER = { memBufLimit: "50M", storageTotalLimit: "2G" };
+/** Sink buffering in front of the destination; the emptyDir is sized above the limit. */
+export const SINK_BUFFER = { memBufLimit: "64M", storageTotalLimit: "4G", volume: "5Gi" };
+
+export const FLUENT_BIT_RESOURCES: Resources = {
+  cpuRequest: "50m",
+  memoryRequest: "96Mi",
+  cpuLimit: "500m",
+  memoryLimit: "384Mi",
+};
+export const LOG_SINK_RESOURCES: Resources = {
+  cpuRequest: "100m",
+  memoryRequest: "128Mi",
+  cpuLimit: "1",
+  memoryLimit: "512Mi",
+};
+/** The sink's uid: the image does not need root when it reads no host files. */
+export const LOG_SINK_UID = 10000;
+
+/** Fluent Bit's Prometheus-format metrics (buffer, retries, records), for the spoke's annotated-pods job. */
+export const FLUENT_BIT_METRICS_PATH = "/api/v1/metrics/prometheus";
+/** Returns 200 while output errors and retry failures stay under the Health_Check thresholds. */
+export const FLUENT_BIT_HEALTH_PATH = "/api/v1/health";
+
+/**
+ * Whether a Fluent Bit image knows `tls.verify_client_cert` (added in 5.0; older releases refuse
+ * to start on the unknown key). Only a plain `X.Y.Z` tag of 5 or above counts: a digest or an
+ * unusual tag gets the safe answer, false.
+ */
+export function fluentBitKnowsVerifyClientCert(image: string): boolean {
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
+  if (lastSegment.includes("@")) return false;
+  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-[A-Za-z0-9.-]+)?$/.exec(tag);
+  return match !== null && Number(match[1]) >= 5;
+}
+
+/**
+ * `user:password` (the sink credentials' config value) split at the first colon. The error names
+ * the config key only, never the value.
+ */
+export function parseCredentials(text: string, configKey: string): { username: string; password: string } {
+  const colon = text.indexOf(":");
+  if (colon <= 0 || colon === text.length - 1) {
+    throw new Error(`config key ${configKey}: expected "user:password"`);
+  }
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** Short content hash for pod-template annotations: a config change rolls the pods. */
+export function configHash(...parts: string[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** Pod annotation that rolls a workload when its generated config changes. */
+export const CONFIG_HASH_ANNOTATION = "hubspoke.io/config-hash";
+
+/** Declared by pods that call the Kubernetes API (the policy pack checks it against automount). */
+export const CALLS_KUBE_API = { "hubspoke.io/calls-kube-api": "true" } as const;
+
+/** host:port the hub federates a spoke from (the spoke Prometheus' certificate names the host). */
+export function federationHostPort(spoke: Pick<SpokeSpec, "monitoring">): string {
+  return `${spoke.monitoring.hostname}:${PROMETHEUS_PORT}`;
+}
