@@ -10,6 +10,7 @@ import { EstatePki } from "./components/pki";
 import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
 import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
+import { ClusterAudit } from "./components/audit";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -67,6 +68,11 @@ const hubObservability = new HubObservability("observability-hub", {
   forwardSharedKey: observabilitySecrets.forwardSharedKey,
   conjurNamespace: hub.namespace,
 });
+
+// ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----
+for (const cluster of clusters.values()) {
+  new ClusterAudit(`audit-${cluster.name}`, { provider: cluster.provider }, { dependsOn: [hub, ...spokes] });
+}
 
 export const environment = spec.environment;
 export const hubUrl = hub.url;

@@ -31,6 +31,16 @@ export const exemptions: readonly Exemption[] = [
       "the RuntimeDefault seccomp profile and stay off the host network, PID and IPC namespaces.",
     waive: fluentBitWaivedChecks,
   },
+  {
+    rule: "read-only-root-filesystem",
+    kind: "Deployment",
+    namespace: "conjur-system",
+    name: "conjur-follower",
+    reason:
+      "The Conjur Enterprise appliance unpacks the seed and writes its own configuration, database and " +
+      "service state under its image's tree at start-up; those paths are not documented for separate " +
+      "volumes. Its seed fetcher init container keeps a read-only root filesystem.",
+  },
 ];
 
 /** A copy of the exemption list, for docs and reviews. */

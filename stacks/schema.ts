@@ -187,6 +187,10 @@ export const hubSchema = z.strictObject({
   loadBalancerSourceRanges: z.array(cidr).optional(),
   /** Addresses the primary's LoadBalancer has, for spokes' egress policies (default: any address, port 443). */
   primaryCidrs: z.array(cidr).optional(),
+  /** Addresses the log sink's LoadBalancer has, for the spokes' forwarder egress (default: any, forward port). */
+  logSinkCidrs: z.array(cidr).optional(),
+  /** Addresses the hub's traffic leaves from (NAT): spokes admit federation scrapes from these only. */
+  egressCidrs: z.array(cidr).optional(),
   replicas: positiveInt.optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).optional(),
   resources: z

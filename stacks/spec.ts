@@ -59,6 +59,8 @@ export interface HubSpec {
   readonly logSinkHostname: string;
   readonly loadBalancerSourceRanges: readonly string[];
   readonly primaryCidrs: readonly string[];
+  readonly logSinkCidrs: readonly string[];
+  readonly egressCidrs: readonly string[];
   readonly replicas: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
   readonly resources: { readonly conjur: Resources; readonly nginx: Resources; readonly postgres: Resources };
@@ -414,6 +416,8 @@ function applyDefaults(c: ParsedConfig): StackSpec {
       logSinkHostname: c.hub.logSinkHostname ?? `conjur-logs.${domain}`,
       loadBalancerSourceRanges: c.hub.loadBalancerSourceRanges ?? [],
       primaryCidrs: c.hub.primaryCidrs ?? [],
+      logSinkCidrs: c.hub.logSinkCidrs ?? [],
+      egressCidrs: c.hub.egressCidrs ?? [],
       replicas: c.hub.replicas ?? d.hubReplicas,
       logLevel: c.hub.logLevel ?? d.logLevel,
       resources: {

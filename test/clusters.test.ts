@@ -16,7 +16,7 @@ describe("cluster providers", () => {
         roleArn: "arn:aws:iam::123456789012:role/deployer",
         profile: "prod",
       }),
-    ) as Json;
+    );
     assert.equal(doc.clusters[0].cluster.server, "https://x.eks.amazonaws.com");
     assert.equal(doc.clusters[0].cluster["certificate-authority-data"], "Q0E=");
     const exec = doc.users[0].user.exec;

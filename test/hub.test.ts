@@ -1,6 +1,7 @@
 // ConjurHub, the PKI and the secrets, through the mocks: providers, secrecy, env wiring, Jobs.
 import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
+import { isIrreplaceable } from "../policy/rules/protection";
 import {
   evaluate,
   kubernetesObjects,
@@ -103,10 +104,15 @@ describe("hub through the mocks", () => {
     }
   });
 
-  it("protects every CA's key and certificate in prod", () => {
+  it("protects every CA's key and certificate in prod, and the policy pack recognises each as irreplaceable", () => {
     const caParts = prod.resources.filter((r) => r.urn.includes("hubspoke:pki:CertificateAuthority$"));
     assert.ok(caParts.length >= 8);
-    for (const r of caParts) assert.ok(r.options.protect, `${r.urn} is not protected`);
+    for (const r of caParts) {
+      assert.ok(r.options.protect, `${r.urn} is not protected`);
+      assert.ok(isIrreplaceable(r), `${r.urn} escapes the irreplaceable-protected rule`);
+    }
+    const dataKey = prod.resources.find((r) => r.type === "random:index/randomBytes:RandomBytes");
+    assert.ok(dataKey && isIrreplaceable(dataKey));
   });
 
   it("issues authenticator CAs with CA:TRUE and cert signing, and server certificates for server auth", () => {

@@ -205,10 +205,13 @@ describe("spokes through the mocks", () => {
     });
   });
 
-  it("admits tenants to the follower on 443 and lets the follower reach the primary, DNS and the API only", () => {
+  it("admits tenants to the follower on 443 (and 636) and lets the follower reach the primary, DNS and the API only", () => {
     const policy = objectNamed(staging, "NetworkPolicy", "conjur-follower", "k8s-stg-payments");
     const spec = (policy.inputs as Json).spec;
-    assert.deepEqual(spec.ingress[0].ports, [{ protocol: "TCP", port: 443 }]);
+    assert.deepEqual(spec.ingress[0].ports, [
+      { protocol: "TCP", port: 443 },
+      { protocol: "TCP", port: 636 },
+    ]);
     assert.deepEqual(spec.ingress[0].from[0].namespaceSelector.matchExpressions, [
       { key: "hubspoke.io/tenant", operator: "Exists" },
     ]);

@@ -187,6 +187,9 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   const recorded = new Map<string, Omit<RecordedResource, "parent" | "options">>();
   const options = new Map<string, { parent: string | undefined; options: RecordedOptions }>();
   const resourceKeys = new WeakMap<pulumi.Resource, string>();
+  // `additionalSecretOutputs` per resource: the engine marks these outputs secret (random results,
+  // private keys); Pulumi's mock monitor ignores the option, so the mock does it here.
+  const secretOutputs = new Map<string, readonly string[]>();
 
   const mocks: pulumi.runtime.Mocks = {
     newResource(m: pulumi.runtime.MockResourceArgs) {
@@ -200,6 +203,9 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
         ...(args.computed?.(m.type, m.name, inputs) ?? {}),
       };
       const key = `${m.type}::${m.name}`;
+      for (const field of secretOutputs.get(key) ?? []) {
+        if (state[field] !== undefined) state[field] = pulumi.secret(state[field]);
+      }
       recorded.set(key, {
         urn: "",
         type: m.type,
@@ -227,6 +233,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       resourceKeys.set(t.resource, key);
       const parent = t.opts.parent ? resourceKeys.get(t.opts.parent) : undefined;
       const opts = t.opts as pulumi.CustomResourceOptions;
+      if (opts.additionalSecretOutputs?.length) secretOutputs.set(key, opts.additionalSecretOutputs);
       options.set(key, {
         parent: parent && !parent.startsWith("pulumi:pulumi:Stack::") ? parent : undefined,
         options: {

@@ -2,6 +2,8 @@
 // redacted), one multi-document manifest per cluster (kubectl-apply shaped, Secret values replaced
 // by a placeholder that keeps the object valid) and a reviewer's summary.
 import * as YAML from "yaml";
+import type { PlannedResource, Violation } from "../policy/engine";
+import { AUDIT_POLICY_CONFIGMAP, AUDIT_POLICY_FILE } from "../components/audit/policy";
 import { Evaluation, isSecretWrapper, RecordedResource } from "./mock-engine";
 
 export const REDACTED = "[secret]";
@@ -80,6 +82,60 @@ export function buildPlanDocument(evaluation: Evaluation): PlanDocument {
   };
 }
 
+/**
+ * The policy engine's view of what the stack manages: the recorded inputs (secrets still marked, so
+ * the secret rules can see them), the cluster from the provider's clusterIdentifier, the provider
+ * reference and the options the rules read.
+ */
+export function plannedResources(evaluation: Evaluation): PlannedResource[] {
+  const providers = providerClusters(evaluation.resources);
+  return managedResources(evaluation).map((r) => ({
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    props: r.inputs,
+    cluster: clusterOf(r, providers),
+    provider: r.provider ?? null,
+    opts: { protect: r.options.protect, retainOnDelete: r.options.retainOnDelete },
+  }));
+}
+
+/** `[mandatory] <rule> <urn>: <message>`: one line per violation, in summary.txt and on stderr. */
+export function formatViolation(violation: Violation): string {
+  return `[${violation.level}] ${violation.rule} ${violation.urn}: ${violation.message}`;
+}
+
+/** Mandatory violations first, then by rule and URN, so the summary reads the same on every run. */
+export function sortViolations(violations: readonly Violation[]): Violation[] {
+  const rank = (v: Violation): number => (v.level === "mandatory" ? 0 : 1);
+  return [...violations].sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      a.rule.localeCompare(b.rule) ||
+      a.urn.localeCompare(b.urn) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+/**
+ * Cluster name -> the audit policy document its ClusterAudit ConfigMap ships, taken from the
+ * evaluation itself, so the file in the plan is byte for byte what the cluster receives.
+ */
+export function auditPolicies(evaluation: Evaluation): Map<string, string> {
+  const providers = providerClusters(evaluation.resources);
+  const policies = new Map<string, string>();
+  for (const r of managedResources(evaluation)) {
+    if (r.type !== "kubernetes:core/v1:ConfigMap") continue;
+    const metadata = r.inputs["metadata"] as { name?: unknown } | undefined;
+    const data = r.inputs["data"] as Record<string, unknown> | undefined;
+    const document = data?.[AUDIT_POLICY_FILE];
+    const cluster = clusterOf(r, providers);
+    if (metadata?.name !== AUDIT_POLICY_CONFIGMAP || typeof document !== "string" || !cluster) continue;
+    policies.set(cluster, document);
+  }
+  return policies;
+}
+
 /** `kubernetes:apps/v1:Deployment` -> { apiVersion: "apps/v1", kind: "Deployment" }. */
 export function apiVersionKind(type: string): { apiVersion: string; kind: string } {
   const [, groupVersion, kind] = type.split(":");
@@ -149,6 +205,8 @@ export interface SummaryExtras {
   readonly pendingSpokes?: readonly { name: string; phase: number }[];
   readonly conversionPhase?: number;
   readonly violations?: readonly string[];
+  /** Audit policy files written for self-managed control planes, and managed clusters that take none. */
+  readonly audit?: { readonly files: readonly string[]; readonly managedClusters: readonly string[] };
 }
 
 /** A tree per top-level component with counts per cluster and kind, then the notes a reviewer needs. */
@@ -204,6 +262,15 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
   const retained = evaluation.resources.filter((r) => r.options.retainOnDelete).length;
   const imported = evaluation.resources.filter((r) => r.options.import).length;
   lines.push(`protected: ${protectedCount}, retained on delete: ${retained}, imported: ${imported}`);
+  if (extras.audit) {
+    const { files, managedClusters } = extras.audit;
+    lines.push(`audit policy files: ${files.length ? files.join(", ") : "none"}`);
+    if (managedClusters.length) {
+      lines.push(
+        `audit on managed control planes (enable the provider's audit logging instead): ${managedClusters.join(", ")}`,
+      );
+    }
+  }
   if (extras.violations) {
     lines.push("");
     lines.push(extras.violations.length ? "policy violations:" : "policy violations: none");

@@ -1,27 +1,81 @@
 // `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>]`: evaluates index.ts on
-// Pulumi's mock runtime and writes plan.json, manifests/<cluster>.yaml and summary.txt.
-// Exit 2 with one `config error:` line per problem (nothing written) on invalid config.
+// Pulumi's mock runtime, writes plan.json, manifests/<cluster>.yaml, audit/<cluster>-audit-policy.yaml
+// and summary.txt, and runs the policy pack's rules over the recorded resources.
+// Exit 2 with one `config error:` line per problem (nothing written) on invalid config; exit 1 on a
+// mandatory policy violation (after writing the artefacts, so a reviewer can read them).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { formatConfigError, isConfigValidationError } from "../stacks/spec";
-import { evaluateStack, Evaluation, PROJECT_ROOT } from "./mock-engine";
-import { buildManifests, buildPlanDocument, buildSummary } from "./plan-output";
+import { buildStackSpec, formatConfigError, isConfigValidationError, StackSpec } from "../stacks/spec";
+import { CONFIG_NAMESPACE, decodeConfigValue } from "../stacks/load";
+import {
+  environmentFromStackName,
+  evaluate,
+  stackContextFor,
+  type StackContext,
+  type Violation,
+} from "../policy/engine";
+import { configAsStrings, evaluateStack, EvaluateArgs, Evaluation, PROJECT_ROOT } from "./mock-engine";
+import {
+  auditPolicies,
+  buildManifests,
+  buildPlanDocument,
+  buildSummary,
+  formatViolation,
+  plannedResources,
+  sortViolations,
+} from "./plan-output";
 import { readStackFile, stackFilePath } from "./stack-file";
 
 export interface PlanArgs {
   readonly stack: string;
   readonly configFile?: string;
   readonly out?: string;
+  /** Program entry instead of index.ts (tests: the real program plus a deliberately unsafe resource). */
+  readonly program?: string;
+  /** Overrides for computed values (tests: distinct sentinels for every generated secret). */
+  readonly computed?: EvaluateArgs["computed"];
 }
 
 export interface PlanResult {
   readonly exitCode: number;
   readonly outDir?: string;
   readonly evaluation?: Evaluation;
+  /** Every policy violation, mandatory first; exit code 1 when any is mandatory. */
+  readonly violations?: Violation[];
+  readonly context?: StackContext;
 }
 
 const USAGE = "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>]";
+
+/** The spec the program built from the same config, through the same decoding Pulumi applies. */
+export function specFromConfig(config: Readonly<Record<string, unknown>>): StackSpec | undefined {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw = Object.fromEntries(
+    Object.entries(configAsStrings(config))
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, value]) => [key.slice(prefix.length), decodeConfigValue(value)]),
+  );
+  const result = buildStackSpec(raw);
+  return result.ok ? result.spec : undefined;
+}
+
+/**
+ * What the rules need to know about the stack: its environment and whether irreplaceable resources
+ * must be protected, exactly as the program derived them (stack file value, else the environment's
+ * default). Without a valid spec (a custom program), the exported `environment` or the stack name.
+ */
+export function stackContextOf(spec: StackSpec | undefined, evaluation: Evaluation): StackContext {
+  if (spec) {
+    return { environment: spec.environment, protectIrreplaceable: spec.protectIrreplaceable };
+  }
+  const exported = evaluation.outputs["environment"];
+  const environment =
+    environmentFromStackName(typeof exported === "string" ? exported : "") ??
+    environmentFromStackName(evaluation.stack) ??
+    "prod"; // fail closed: unknown means the strictest context
+  return stackContextFor(environment);
+}
 
 export async function runPlan(
   args: PlanArgs,
@@ -39,6 +93,8 @@ export async function runPlan(
       stack: args.stack,
       config: stackFile.config,
       secretKeys: stackFile.secretKeys,
+      ...(args.program ? { program: args.program } : {}),
+      ...(args.computed ? { computed: args.computed } : {}),
     });
   } catch (err) {
     if (isConfigValidationError(err)) {
@@ -47,14 +103,31 @@ export async function runPlan(
     }
     throw err;
   }
+  const spec = specFromConfig(stackFile.config);
+  const context = stackContextOf(spec, evaluation);
+  const violations = sortViolations(evaluate(plannedResources(evaluation), context));
+  const mandatory = violations.filter((v) => v.level === "mandatory");
+
   const outDir = path.resolve(args.out ?? path.join(PROJECT_ROOT, "out", args.stack));
+  // Self-managed control planes take the policy as a file; managed ones (EKS) through their settings.
+  const audit = [...auditPolicies(evaluation)].sort(([a], [b]) => a.localeCompare(b));
+  const isManaged = (cluster: string): boolean => spec?.clusters[cluster]?.eks !== undefined;
+  const auditFiles = audit
+    .filter(([cluster]) => !isManaged(cluster))
+    .map(([cluster, document]) => ({ file: `audit/${cluster}-audit-policy.yaml`, document }));
   const pending = (evaluation.outputs["pendingSpokes"] ?? []) as { name: string; phase: number }[];
   const conversionPhase = evaluation.outputs["conversionPhase"] as number | undefined;
   const summary = buildSummary(evaluation, {
     pendingSpokes: pending,
     ...(conversionPhase !== undefined ? { conversionPhase } : {}),
+    audit: {
+      files: auditFiles.map((a) => a.file),
+      managedClusters: audit.map(([cluster]) => cluster).filter(isManaged),
+    },
+    violations: violations.map(formatViolation),
   });
-  fs.rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
+  for (const dir of ["manifests", "audit"])
+    fs.rmSync(path.join(outDir, dir), { recursive: true, force: true });
   fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
   fs.writeFileSync(
     path.join(outDir, "plan.json"),
@@ -63,11 +136,21 @@ export async function runPlan(
   for (const [cluster, yaml] of buildManifests(evaluation)) {
     fs.writeFileSync(path.join(outDir, "manifests", `${cluster}.yaml`), yaml);
   }
+  if (auditFiles.length) fs.mkdirSync(path.join(outDir, "audit"), { recursive: true });
+  for (const { file: auditFile, document } of auditFiles) {
+    fs.writeFileSync(path.join(outDir, auditFile), document);
+  }
   fs.writeFileSync(path.join(outDir, "summary.txt"), summary);
   log(
     `plan: wrote ${path.relative(process.cwd(), outDir) || "."} (${evaluation.resources.length} resources)`,
   );
-  return { exitCode: 0, outDir, evaluation };
+  for (const v of mandatory) log(formatViolation(v));
+  const advisory = violations.length - mandatory.length;
+  log(
+    `policy: ${mandatory.length} mandatory, ${advisory} advisory violation(s)` +
+      (violations.length ? " (listed in summary.txt)" : ""),
+  );
+  return { exitCode: mandatory.length ? 1 : 0, outDir, evaluation, violations, context };
 }
 
 async function main(): Promise<void> {

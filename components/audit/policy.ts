@@ -50,6 +50,10 @@ export type GroupResources = z.infer<typeof groupResourcesSchema>;
 export type AuditPolicyRule = z.infer<typeof auditPolicyRuleSchema>;
 export type AuditPolicy = z.infer<typeof auditPolicySchema>;
 
+/** Name of the ConfigMap each cluster gets (ClusterAudit), and the key of the policy inside it. */
+export const AUDIT_POLICY_CONFIGMAP = "hubspoke-audit-policy";
+export const AUDIT_POLICY_FILE = "audit-policy.yaml";
+
 /** A resource whose request or response bodies carry secret material (group "" is core). */
 export interface SecretBearingResource {
   readonly group: string;

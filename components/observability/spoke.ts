@@ -82,10 +82,8 @@ export const FLUENT_BIT_NAME = "fluent-bit";
 export const SPOKE_PROMETHEUS_CLUSTER_ROLE = "hubspoke-prometheus";
 export const FLUENT_BIT_CLUSTER_ROLE = "hubspoke-fluent-bit";
 
-/** NetworkPolicies cannot name the hub's addresses yet (no spec field): any source, mTLS decides. */
-const FEDERATION_SOURCES = ["0.0.0.0/0"];
-/** The log sink's LoadBalancer addresses are not in the spec: any destination, on its port only. */
-const LOG_SINK_DESTINATIONS = ["0.0.0.0/0"];
+/** Without `hub.egressCidrs`, any source may connect: the client certificate decides. */
+const ANY_ADDRESS = ["0.0.0.0/0"];
 
 export class SpokeObservability extends pulumi.ComponentResource {
   /** The URL the hub's federate job scrapes (`https://<monitoring.hostname>:9090/federate`). */
@@ -98,6 +96,7 @@ export class SpokeObservability extends pulumi.ComponentResource {
   constructor(name: string, args: SpokeObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:observability:SpokeObservability", name, {}, opts);
     const { spec, spoke, pki } = args;
+    const federationSources = spec.hub.egressCidrs.length ? spec.hub.egressCidrs : ANY_ADDRESS;
     const trust = pki.spokes.get(spoke.name);
     if (!trust) throw new Error(`internal: spoke ${spoke.name} has no trust material (not converted?)`);
     const k8sOpts = { parent: this, provider: args.provider };
@@ -300,6 +299,10 @@ export class SpokeObservability extends pulumi.ComponentResource {
           type: spoke.monitoring.exposure,
           // Local keeps the hub's source address visible to the NetworkPolicy.
           ...(spoke.monitoring.exposure === "LoadBalancer" ? { externalTrafficPolicy: "Local" } : {}),
+          // The cloud firewall admits the hub only, when its addresses are known.
+          ...(spoke.monitoring.exposure === "LoadBalancer" && spec.hub.egressCidrs.length
+            ? { loadBalancerSourceRanges: [...spec.hub.egressCidrs] }
+            : {}),
           selector: selectorLabels(PROMETHEUS_SERVICE),
           ports: [{ name: "web", port: PROMETHEUS_PORT, targetPort: "web", protocol: "TCP" }],
         },
@@ -325,7 +328,7 @@ export class SpokeObservability extends pulumi.ComponentResource {
         {
           // The hub (from outside, through the LoadBalancer or your route) and in-cluster proxies:
           // only the TLS port, and the web config refuses any client without an estate certificate.
-          from: [...ipBlocks(FEDERATION_SOURCES), { namespaceSelector: {} }],
+          from: [...ipBlocks(federationSources), { namespaceSelector: {} }],
           ports: tcpPorts(PROMETHEUS_PORT),
         },
       ],
@@ -572,7 +575,10 @@ export class SpokeObservability extends pulumi.ComponentResource {
         },
       ],
       egress: [
-        { to: ipBlocks(LOG_SINK_DESTINATIONS), ports: tcpPorts(LOG_FORWARD_PORT) },
+        {
+          to: ipBlocks(spec.hub.logSinkCidrs.length ? spec.hub.logSinkCidrs : ANY_ADDRESS),
+          ports: tcpPorts(LOG_FORWARD_PORT),
+        },
         dnsEgressRule(),
         kubeApiEgressRule(),
       ],

@@ -249,7 +249,11 @@ export class ConjurSpoke extends pulumi.ComponentResource {
             spec: {
               serviceAccountName: followerSa.metadata.name,
               automountServiceAccountToken: true,
-              securityContext: restrictedPodSecurityContext(FOLLOWER_UID, FOLLOWER_UID),
+              securityContext: {
+                ...restrictedPodSecurityContext(FOLLOWER_UID, FOLLOWER_UID),
+                // A non-root follower with no capabilities binds 443 and 636 through this safe sysctl.
+                sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+              },
               affinity: preferredAntiAffinity(selectorLabels(FOLLOWER_DEPLOYMENT)),
               initContainers: [
                 {
@@ -365,7 +369,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
             { namespaceSelector: { matchExpressions: [{ key: LABEL_TENANT, operator: "Exists" }] } },
             { namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) },
           ],
-          ports: tcpPorts(FOLLOWER_HTTPS_PORT),
+          ports: tcpPorts(FOLLOWER_HTTPS_PORT, FOLLOWER_LDAPS_PORT),
         },
       ],
       egress: [

@@ -20,7 +20,7 @@ export const IRREPLACEABLE: readonly IrreplaceableMatcher[] = [
   },
   {
     type: "tls:index/selfSignedCert:SelfSignedCert",
-    nameSuffixes: ["-ca"],
+    nameSuffixes: ["-ca", "-ca-cert"],
     why: "a new CA invalidates every issued certificate and every follower's trust",
   },
   {

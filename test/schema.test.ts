@@ -1,0 +1,138 @@
+// Every object of every stack's manifests, as the plan writes them, against the Kubernetes schemas of
+// one stated version (kubernetes-models, with unknown fields rejected), plus the API-server rules a
+// schema does not carry (tools/manifest-checks.ts).
+import { strict as assert } from "node:assert";
+import { checkClusterManifests, formatManifestProblem } from "../tools/manifest-checks";
+import {
+  isBuiltInKind,
+  KUBERNETES_SCHEMA_VERSION,
+  SchemaProblem,
+  UnknownFieldChecker,
+  validateWithModel,
+} from "./support/kubernetes-schema";
+import { ManifestDocument, plannedStack, readManifests } from "./support/plans";
+import { STACKS } from "./support/stacks";
+
+const describeDoc = (doc: ManifestDocument): string => {
+  const metadata = doc.object["metadata"] as { name?: string; namespace?: string } | undefined;
+  return `${doc.cluster}: ${String(doc.object["kind"])} ${metadata?.namespace ?? ""}/${metadata?.name ?? ""}`;
+};
+
+describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`, () => {
+  const documents = new Map<string, ManifestDocument[]>();
+  let checker: UnknownFieldChecker;
+
+  before(async () => {
+    for (const stack of STACKS) documents.set(stack, readManifests((await plannedStack(stack)).outDir));
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const doc of [...documents.values()].flat()) {
+      const apiVersion = String(doc.object["apiVersion"]);
+      const kind = String(doc.object["kind"]);
+      if (isBuiltInKind(apiVersion, kind)) kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
+    }
+    checker = new UnknownFieldChecker([...kinds.values()]);
+  });
+
+  const schemaProblems = (object: Record<string, unknown>): SchemaProblem[] => [
+    ...validateWithModel(object),
+    ...checker.check(object),
+  ];
+
+  for (const stack of STACKS) {
+    it(`validates every object of stack ${stack}, unknown fields rejected`, () => {
+      const docs = documents.get(stack) ?? [];
+      assert.ok(docs.length > 20, `${stack} has ${docs.length} documents`);
+      const problems: string[] = [];
+      for (const doc of docs) {
+        const apiVersion = String(doc.object["apiVersion"]);
+        const kind = String(doc.object["kind"]);
+        if (!isBuiltInKind(apiVersion, kind)) {
+          // Custom resources have no schema in kubernetes-models; their CRDs validate them.
+          console.log(`      note: skipped custom resource ${apiVersion}/${kind} (${describeDoc(doc)})`);
+          continue;
+        }
+        for (const p of schemaProblems(doc.object))
+          problems.push(`${describeDoc(doc)}: ${p.path}: ${p.message}`);
+      }
+      assert.deepEqual(problems, []);
+    });
+
+    it(`meets the API server's name, label, port and selector rules in stack ${stack}`, () => {
+      const byCluster = new Map<string, Record<string, unknown>[]>();
+      for (const doc of documents.get(stack) ?? []) {
+        byCluster.set(doc.cluster, [...(byCluster.get(doc.cluster) ?? []), doc.object]);
+      }
+      const problems = [...byCluster].flatMap(([cluster, objects]) =>
+        checkClusterManifests(objects).map((p) => `${cluster}: ${formatManifestProblem(p)}`),
+      );
+      assert.deepEqual(problems, []);
+    });
+  }
+
+  it("accepts the partial Namespace documents of server-side apply patches (adopted tenant namespaces)", () => {
+    const patches = [...documents.values()]
+      .flat()
+      .filter((doc) => doc.comment.includes("server-side apply patch"));
+    assert.ok(patches.length > 0, "the stacks adopt at least one namespace by patch");
+    for (const patch of patches) {
+      assert.equal(patch.object["kind"], "Namespace");
+      assert.deepEqual(Object.keys(patch.object).sort(), ["apiVersion", "kind", "metadata"]);
+      assert.deepEqual(schemaProblems(patch.object), [], describeDoc(patch));
+    }
+  });
+
+  describe("catches what the API server would reject", () => {
+    const deployment = (): Record<string, unknown> => {
+      const found = (documents.get("prod") ?? []).find((doc) => doc.object["kind"] === "Deployment");
+      assert.ok(found, "prod has a Deployment");
+      return structuredClone(found.object);
+    };
+
+    it("a misspelt field: spec.replicas written spec.replica", () => {
+      const object = deployment();
+      const spec = object["spec"] as Record<string, unknown>;
+      spec["replica"] = spec["replicas"];
+      delete spec["replicas"];
+      const problems = schemaProblems(object);
+      assert.equal(problems.length, 1, JSON.stringify(problems));
+      assert.equal(problems[0].path, "spec.replica");
+      assert.match(problems[0].message, /unknown field "replica"/);
+      assert.match(
+        problems[0].message,
+        new RegExp(`DeploymentSpec of Kubernetes ${KUBERNETES_SCHEMA_VERSION}`),
+      );
+    });
+
+    it("a misspelt field deep in the pod template", () => {
+      const object = deployment();
+      const container = (object as any).spec.template.spec.containers[0];
+      container.readinesProbe = container.readinessProbe;
+      assert.deepEqual(
+        checker.check(object).map((p) => p.path),
+        ["spec.template.spec.containers[0].readinesProbe"],
+      );
+    });
+
+    it("a wrong type, a missing required field and a malformed quantity", () => {
+      const object = deployment() as any;
+      object.spec.replicas = "two";
+      delete object.spec.template.spec.containers[0].name;
+      object.spec.template.spec.containers[0].resources.limits.memory = "lots";
+      const paths = new Set(validateWithModel(object).map((p) => p.path));
+      for (const path of [
+        "spec.replicas",
+        "spec.template.spec.containers[0]",
+        "spec.template.spec.containers[0].resources.limits.memory",
+      ]) {
+        assert.ok(paths.has(path), `${path} not reported: ${[...paths].join(", ")}`);
+      }
+    });
+
+    it("a selector that no longer matches its template", () => {
+      const object = deployment() as any;
+      object.spec.template.metadata.labels["app.kubernetes.io/name"] = "renamed";
+      const problems = checkClusterManifests([object]).map((p) => p.path);
+      assert.ok(problems.includes("spec.selector"), problems.join(", "));
+    });
+  });
+});
