@@ -2,6 +2,17 @@
 // contexts, resource requirements, namespace labels, common NetworkPolicies, the authenticator's
 // RBAC rules. Plain objects in, plain objects out; no Pulumi import.
 import type { Resources } from "../stacks/defaults";
+import { workloadLabels } from "./naming";
+
+/** Metadata for the objects of one namespace: name, namespace and the workload's labels. */
+export function namespacedMeta(namespace: string) {
+  return (name: string, component: string) => ({ name, namespace, labels: workloadLabels(name, component) });
+}
+
+/** The data of a `kubernetes.io/tls` Secret, with the CA that the peer's certificate chains to. */
+export function tlsSecretData<T>(cert: { readonly certPem: T; readonly keyPem: T }, caCertPem: T) {
+  return { "tls.crt": cert.certPem, "tls.key": cert.keyPem, "ca.crt": caCertPem };
+}
 
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
 

@@ -28,6 +28,8 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
+  namespacedMeta,
+  tlsSecretData,
 } from "../kube";
 import {
   CONJUR_HTTP_PORT,
@@ -124,11 +126,7 @@ export class ConjurHub extends pulumi.ComponentResource {
       k8sOpts,
     );
     const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
-    const meta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: ns,
-      labels: workloadLabels(objectName, component),
-    });
+    const meta = namespacedMeta(ns);
 
     // ---- Secrets (the only place generated secrets live in the cluster) ----
     const dataKeySecret = new k8s.core.v1.Secret(
@@ -169,7 +167,7 @@ export class ConjurHub extends pulumi.ComponentResource {
         {
           metadata: meta(objectName, "tls"),
           type: "kubernetes.io/tls",
-          stringData: { "tls.crt": cert.certPem, "tls.key": cert.keyPem, "ca.crt": cert.caCertPem },
+          stringData: tlsSecretData(cert, cert.caCertPem),
         },
         nsOpts,
       );

@@ -20,6 +20,8 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
+  namespacedMeta,
+  tlsSecretData,
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
@@ -130,23 +132,15 @@ export class HubObservability extends pulumi.ComponentResource {
       k8sOpts,
     );
     const monitoringOpts = { ...k8sOpts, dependsOn: [monitoring] };
-    const monitoringMeta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: MONITORING_NAMESPACE,
-      labels: workloadLabels(objectName, component),
-    });
+    const monitoringMeta = namespacedMeta(MONITORING_NAMESPACE);
 
     const federationTls = new k8s.core.v1.Secret(
       `${name}-prometheus-federation-tls`,
       {
         metadata: monitoringMeta("prometheus-federation-tls", "prometheus"),
         type: "kubernetes.io/tls",
-        stringData: {
-          "tls.crt": pki.hubPrometheusClient.certPem,
-          "tls.key": pki.hubPrometheusClient.keyPem,
-          // Verifies the spokes' Prometheus certificates and the primary's, all from the root CA.
-          "ca.crt": pki.caCertPem,
-        },
+        // Verifies the spokes' Prometheus certificates and the primary's, all from the root CA.
+        stringData: tlsSecretData(pki.hubPrometheusClient, pki.caCertPem),
       },
       monitoringOpts,
     );
@@ -392,23 +386,15 @@ export class HubObservability extends pulumi.ComponentResource {
       k8sOpts,
     );
     const loggingOpts = { ...k8sOpts, dependsOn: [logging] };
-    const loggingMeta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: LOGGING_NAMESPACE,
-      labels: workloadLabels(objectName, component),
-    });
+    const loggingMeta = namespacedMeta(LOGGING_NAMESPACE);
 
     const sinkTls = new k8s.core.v1.Secret(
       `${name}-log-sink-tls`,
       {
         metadata: loggingMeta("log-sink-tls", "log-sink"),
         type: "kubernetes.io/tls",
-        stringData: {
-          "tls.crt": pki.logSinkServer.certPem,
-          "tls.key": pki.logSinkServer.keyPem,
-          // As a server, the CA that forwarders' client certificates must chain to.
-          "ca.crt": pki.caCertPem,
-        },
+        // As a server, the CA that forwarders' client certificates must chain to.
+        stringData: tlsSecretData(pki.logSinkServer, pki.caCertPem),
       },
       loggingOpts,
     );

@@ -18,6 +18,8 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
+  namespacedMeta,
+  tlsSecretData,
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
@@ -113,11 +115,7 @@ export class SpokeObservability extends pulumi.ComponentResource {
       k8sOpts,
     );
     const monitoringOpts = { ...k8sOpts, dependsOn: [monitoring] };
-    const monitoringMeta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: MONITORING_NAMESPACE,
-      labels: workloadLabels(objectName, component),
-    });
+    const monitoringMeta = namespacedMeta(MONITORING_NAMESPACE);
 
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     const selfScrapeClient = trust.prometheusSelfClient;
@@ -368,23 +366,15 @@ export class SpokeObservability extends pulumi.ComponentResource {
       k8sOpts,
     );
     const loggingOpts = { ...k8sOpts, dependsOn: [logging] };
-    const loggingMeta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: LOGGING_NAMESPACE,
-      labels: workloadLabels(objectName, component),
-    });
+    const loggingMeta = namespacedMeta(LOGGING_NAMESPACE);
 
     const forwarderTls = new k8s.core.v1.Secret(
       `${name}-fluent-bit-tls`,
       {
         metadata: loggingMeta("fluent-bit-tls", "fluent-bit"),
         type: "kubernetes.io/tls",
-        stringData: {
-          "tls.crt": trust.logForwarderClient.certPem,
-          "tls.key": trust.logForwarderClient.keyPem,
-          // Verifies the hub sink's certificate, which the root CA issued.
-          "ca.crt": pki.caCertPem,
-        },
+        // Verifies the hub sink's certificate, which the root CA issued.
+        stringData: tlsSecretData(trust.logForwarderClient, pki.caCertPem),
       },
       loggingOpts,
     );

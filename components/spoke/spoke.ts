@@ -22,6 +22,8 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
+  namespacedMeta,
+  tlsSecretData,
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
@@ -109,11 +111,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
       k8sOpts,
     );
     const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
-    const meta = (objectName: string, component: string) => ({
-      name: objectName,
-      namespace: ns,
-      labels: workloadLabels(objectName, component),
-    });
+    const meta = namespacedMeta(ns);
 
     // ---- What the follower needs to find and trust the primary (public) ----
     const connect = new k8s.core.v1.ConfigMap(
@@ -145,11 +143,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
       {
         metadata: meta("conjur-follower-tls", "follower"),
         type: "kubernetes.io/tls",
-        stringData: {
-          "tls.crt": trust.followerServer.certPem,
-          "tls.key": trust.followerServer.keyPem,
-          "ca.crt": trust.followerServer.caCertPem,
-        },
+        stringData: tlsSecretData(trust.followerServer, trust.followerServer.caCertPem),
       },
       nsOpts,
     );
