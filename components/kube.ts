@@ -1,12 +1,20 @@
 // Pure builders for Kubernetes object fragments every component repeats: hardened security
 // contexts, resource requirements, namespace labels, common NetworkPolicies, the authenticator's
 // RBAC rules. Plain objects in, plain objects out; no Pulumi import.
+import { createHash } from "node:crypto";
 import type { Resources } from "../stacks/defaults";
 import { workloadLabels } from "./naming";
 
 /** Metadata for the objects of one namespace: name, namespace and the workload's labels. */
 export function namespacedMeta(namespace: string) {
   return (name: string, component: string) => ({ name, namespace, labels: workloadLabels(name, component) });
+}
+
+/** SHA-256 over the parts (separated, so `ab`+`` differs from `a`+`b`), hex, cut to `length`. */
+export function hashOfParts(parts: readonly string[], length: number): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("hex").slice(0, length);
 }
 
 /** The data of a `kubernetes.io/tls` Secret, with the CA that the peer's certificate chains to. */

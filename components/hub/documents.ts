@@ -1,7 +1,7 @@
 // Pure documents the hub mounts: the nginx TLS front for Conjur, the account bootstrap script and
 // the policy-load script. Values that reach a shell are validated ids (DNS labels, fixed paths),
 // and are still single-quoted; secrets are read from mounted files, never put on a command line.
-import { createHash } from "node:crypto";
+import { hashOfParts } from "../kube";
 import { CONJUR_HTTP_PORT, NGINX_TLS_PORT } from "../naming";
 
 export const NGINX_TLS_DIR = "/etc/nginx/tls";
@@ -147,7 +147,5 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
 
 /** Short content hash for object names that must change when their inputs change (Jobs). */
 export function contentHash(...parts: readonly string[]): string {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part).update("\0");
-  return hash.digest("hex").slice(0, 10);
+  return hashOfParts(parts, 10);
 }

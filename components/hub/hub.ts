@@ -13,6 +13,7 @@ import {
   primaryUrl,
 } from "../conjur/ids";
 import { buildEstatePolicy, renderPolicy } from "../conjur/policy";
+import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   authenticatorRbacRules,
   defaultDenySpec,
@@ -22,23 +23,19 @@ import {
   JOB_RESOURCES,
   kubeApiEgressRule,
   namespaceSelectorFor,
-  podSecurityLabels,
   preferredAntiAffinity,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
-  namespacedMeta,
   tlsSecretData,
 } from "../kube";
 import {
   CONJUR_HTTP_PORT,
   CONJUR_NAMESPACE,
   HTTPS_PORT,
-  LABEL_PART_OF,
   MONITORING_NAMESPACE,
   NGINX_TLS_PORT,
-  PART_OF,
   POSTGRES_PORT,
   POSTGRES_SERVICE,
   PRIMARY_EXTERNAL_SERVICE,
@@ -120,13 +117,11 @@ export class ConjurHub extends pulumi.ComponentResource {
       }),
     );
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: ns, labels: { ...podSecurityLabels("restricted"), [LABEL_PART_OF]: PART_OF } } },
-      k8sOpts,
-    );
-    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
-    const meta = namespacedMeta(ns);
+    const {
+      resource: namespace,
+      opts: nsOpts,
+      meta,
+    } = managedNamespace(`${name}-namespace`, { name: ns, podSecurity: "restricted" }, k8sOpts);
 
     // ---- Secrets (the only place generated secrets live in the cluster) ----
     const dataKeySecret = new k8s.core.v1.Secret(
@@ -653,16 +648,7 @@ export class ConjurHub extends pulumi.ComponentResource {
     );
 
     // ---- NetworkPolicies: deny by default, then each flow the hub needs ----
-    const netpol = (
-      suffix: string,
-      objectName: string,
-      spec_: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol-${suffix}`,
-        { metadata: meta(objectName, "network"), spec: spec_ },
-        nsOpts,
-      );
+    const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
     const spokeSources = converted.flatMap((s) => s.egressCidrs);
     const jobSelector = (component: string) => ({
       podSelector: { matchLabels: selectorLabels(`conjur-${component}`) },

@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { convertedSpokes, type StackSpec } from "../../stacks/spec";
 import { requireSecretConfig } from "../../stacks/load";
 import type { EstatePki } from "../pki";
+import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   defaultDenySpec,
   dnsEgressRule,
@@ -14,23 +15,19 @@ import {
   ipBlocks,
   kubeApiEgressRule,
   namespaceSelectorFor,
-  podSecurityLabels,
   preferredAntiAffinity,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
-  namespacedMeta,
   tlsSecretData,
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
-  LABEL_PART_OF,
   LOG_SINK_SERVICE,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,
   NGINX_TLS_PORT,
-  PART_OF,
   PRIMARY_SERVICE,
   PROMETHEUS_SERVICE,
   selectorLabels,
@@ -121,18 +118,11 @@ export class HubObservability extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
 
     // ---- Metrics: the hub Prometheus ----
-    const monitoring = new k8s.core.v1.Namespace(
+    const { opts: monitoringOpts, meta: monitoringMeta } = managedNamespace(
       `${name}-monitoring-namespace`,
-      {
-        metadata: {
-          name: MONITORING_NAMESPACE,
-          labels: { ...podSecurityLabels("restricted"), [LABEL_PART_OF]: PART_OF },
-        },
-      },
+      { name: MONITORING_NAMESPACE, podSecurity: "restricted" },
       k8sOpts,
     );
-    const monitoringOpts = { ...k8sOpts, dependsOn: [monitoring] };
-    const monitoringMeta = namespacedMeta(MONITORING_NAMESPACE);
 
     const federationTls = new k8s.core.v1.Secret(
       `${name}-prometheus-federation-tls`,
@@ -333,16 +323,11 @@ export class HubObservability extends pulumi.ComponentResource {
       { ...monitoringOpts, ignoreChanges: ["spec.volumeClaimTemplates"] },
     );
 
-    const monitoringPolicy = (
-      suffix: string,
-      objectName: string,
-      policy: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-monitoring-netpol-${suffix}`,
-        { metadata: monitoringMeta(objectName, "network"), spec: policy },
-        monitoringOpts,
-      );
+    const monitoringPolicy = networkPolicyFactory(
+      `${name}-monitoring-netpol`,
+      monitoringMeta,
+      monitoringOpts,
+    );
     monitoringPolicy("default-deny", "default-deny", defaultDenySpec());
     monitoringPolicy("prometheus", PROMETHEUS_SERVICE, {
       podSelector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
@@ -374,19 +359,12 @@ export class HubObservability extends pulumi.ComponentResource {
     });
 
     // ---- Logs: the log sink ----
-    const logging = new k8s.core.v1.Namespace(
+    // The sink reads no host files: unlike the spokes' logging namespaces, fully restricted.
+    const { opts: loggingOpts, meta: loggingMeta } = managedNamespace(
       `${name}-logging-namespace`,
-      {
-        metadata: {
-          name: LOGGING_NAMESPACE,
-          // The sink reads no host files: unlike the spokes' logging namespaces, fully restricted.
-          labels: { ...podSecurityLabels("restricted"), [LABEL_PART_OF]: PART_OF },
-        },
-      },
+      { name: LOGGING_NAMESPACE, podSecurity: "restricted" },
       k8sOpts,
     );
-    const loggingOpts = { ...k8sOpts, dependsOn: [logging] };
-    const loggingMeta = namespacedMeta(LOGGING_NAMESPACE);
 
     const sinkTls = new k8s.core.v1.Secret(
       `${name}-log-sink-tls`,
@@ -572,16 +550,7 @@ export class HubObservability extends pulumi.ComponentResource {
       loggingOpts,
     );
 
-    const loggingPolicy = (
-      suffix: string,
-      objectName: string,
-      policy: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-logging-netpol-${suffix}`,
-        { metadata: loggingMeta(objectName, "network"), spec: policy },
-        loggingOpts,
-      );
+    const loggingPolicy = networkPolicyFactory(`${name}-logging-netpol`, loggingMeta, loggingOpts);
     loggingPolicy("default-deny", "default-deny", defaultDenySpec());
     loggingPolicy("log-sink", LOG_SINK_SERVICE, {
       podSelector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) },

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { SpokeSpec, StackSpec } from "../../stacks/spec";
 import { EstatePki } from "../pki";
+import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   defaultDenySpec,
   dnsEgressRule,
@@ -13,12 +14,10 @@ import {
   ipBlocks,
   kubeApiEgressRule,
   namespaceSelectorFor,
-  podSecurityLabels,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
-  namespacedMeta,
   tlsSecretData,
 } from "../kube";
 import {
@@ -26,10 +25,8 @@ import {
   FOLLOWER_DEPLOYMENT,
   FOLLOWER_HTTPS_PORT,
   FOLLOWER_SERVICE,
-  LABEL_PART_OF,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,
-  PART_OF,
   PROMETHEUS_SERVICE,
   selectorLabels,
   serviceDnsNames,
@@ -104,18 +101,11 @@ export class SpokeObservability extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
 
     // ---- Metrics: the spoke Prometheus ----
-    const monitoring = new k8s.core.v1.Namespace(
+    const { opts: monitoringOpts, meta: monitoringMeta } = managedNamespace(
       `${name}-monitoring-namespace`,
-      {
-        metadata: {
-          name: MONITORING_NAMESPACE,
-          labels: { ...podSecurityLabels("restricted"), [LABEL_PART_OF]: PART_OF },
-        },
-      },
+      { name: MONITORING_NAMESPACE, podSecurity: "restricted" },
       k8sOpts,
     );
-    const monitoringOpts = { ...k8sOpts, dependsOn: [monitoring] };
-    const monitoringMeta = namespacedMeta(MONITORING_NAMESPACE);
 
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     const selfScrapeClient = trust.prometheusSelfClient;
@@ -308,16 +298,11 @@ export class SpokeObservability extends pulumi.ComponentResource {
       monitoringOpts,
     );
 
-    const monitoringPolicy = (
-      suffix: string,
-      objectName: string,
-      policy: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-monitoring-netpol-${suffix}`,
-        { metadata: monitoringMeta(objectName, "network"), spec: policy },
-        monitoringOpts,
-      );
+    const monitoringPolicy = networkPolicyFactory(
+      `${name}-monitoring-netpol`,
+      monitoringMeta,
+      monitoringOpts,
+    );
     monitoringPolicy("default-deny", "default-deny", defaultDenySpec());
     monitoringPolicy("prometheus", PROMETHEUS_SERVICE, {
       podSelector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
@@ -349,24 +334,20 @@ export class SpokeObservability extends pulumi.ComponentResource {
     });
 
     // ---- Logs: the Fluent Bit DaemonSet ----
-    const logging = new k8s.core.v1.Namespace(
+    // Documented exemption (docs/observability.md, policy/exemptions.ts): Fluent Bit reads the
+    // node's log files through hostPath, which only the privileged profile admits.
+    const { opts: loggingOpts, meta: loggingMeta } = managedNamespace(
       `${name}-logging-namespace`,
       {
-        metadata: {
-          name: LOGGING_NAMESPACE,
-          // Documented exemption (docs/observability.md, policy/exemptions.ts): Fluent Bit reads the
-          // node's log files through hostPath, which only the privileged profile admits.
-          labels: { ...podSecurityLabels("privileged"), [LABEL_PART_OF]: PART_OF },
-          annotations: {
-            "hubspoke.io/pod-security-exemption":
-              "fluent-bit reads host log files through hostPath; see docs/observability.md",
-          },
+        name: LOGGING_NAMESPACE,
+        podSecurity: "privileged",
+        annotations: {
+          "hubspoke.io/pod-security-exemption":
+            "fluent-bit reads host log files through hostPath; see docs/observability.md",
         },
       },
       k8sOpts,
     );
-    const loggingOpts = { ...k8sOpts, dependsOn: [logging] };
-    const loggingMeta = namespacedMeta(LOGGING_NAMESPACE);
 
     const forwarderTls = new k8s.core.v1.Secret(
       `${name}-fluent-bit-tls`,
@@ -539,16 +520,7 @@ export class SpokeObservability extends pulumi.ComponentResource {
       loggingOpts,
     );
 
-    const loggingPolicy = (
-      suffix: string,
-      objectName: string,
-      policy: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-logging-netpol-${suffix}`,
-        { metadata: loggingMeta(objectName, "network"), spec: policy },
-        loggingOpts,
-      );
+    const loggingPolicy = networkPolicyFactory(`${name}-logging-netpol`, loggingMeta, loggingOpts);
     loggingPolicy("default-deny", "default-deny", defaultDenySpec());
     loggingPolicy("fluent-bit", FLUENT_BIT_NAME, {
       podSelector: { matchLabels: selectorLabels(FLUENT_BIT_NAME) },

@@ -1,7 +1,7 @@
 // Pure values the observability components share: file layout inside the containers, command
 // lines, resource budgets, env var names and small parsers. No Pulumi import, so tests and the
 // components read the same constants.
-import { createHash } from "node:crypto";
+import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
 import type { SpokeSpec } from "../../stacks/spec";
@@ -169,9 +169,7 @@ export function parseCredentials(text: string, configKey: string): { username: s
 
 /** Short content hash for pod-template annotations: a config change rolls the pods. */
 export function configHash(...parts: string[]): string {
-  const hash = createHash("sha256");
-  for (const part of parts) hash.update(part).update("\0");
-  return hash.digest("hex").slice(0, 16);
+  return hashOfParts(parts, 16);
 }
 
 /** Pod annotation that rolls a workload when its generated config changes. */

@@ -8,6 +8,7 @@ import type { SpokeTrust } from "../pki";
 import type { SpokeClusterAccess } from "../hub";
 import { Tenant } from "../tenancy";
 import { AUTHENTICATOR_CONTAINER, followerLogin, primaryUrl, seedFileUrl } from "../conjur/ids";
+import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   authenticatorRbacRules,
   defaultDenySpec,
@@ -16,13 +17,11 @@ import {
   ipBlocks,
   kubeApiEgressRule,
   namespaceSelectorFor,
-  podSecurityLabels,
   preferredAntiAffinity,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
-  namespacedMeta,
   tlsSecretData,
 } from "../kube";
 import {
@@ -32,10 +31,8 @@ import {
   FOLLOWER_SERVICE,
   FOLLOWER_SERVICE_ACCOUNT,
   HTTPS_PORT,
-  LABEL_PART_OF,
   LABEL_TENANT,
   MONITORING_NAMESPACE,
-  PART_OF,
   selectorLabels,
   serviceDnsNames,
   workloadLabels,
@@ -105,13 +102,11 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.provider };
     const ns = CONJUR_NAMESPACE;
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: ns, labels: { ...podSecurityLabels("restricted"), [LABEL_PART_OF]: PART_OF } } },
-      k8sOpts,
-    );
-    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
-    const meta = namespacedMeta(ns);
+    const {
+      resource: namespace,
+      opts: nsOpts,
+      meta,
+    } = managedNamespace(`${name}-namespace`, { name: ns, podSecurity: "restricted" }, k8sOpts);
 
     // ---- What the follower needs to find and trust the primary (public) ----
     const connect = new k8s.core.v1.ConfigMap(
@@ -341,16 +336,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     );
 
     // ---- NetworkPolicies ----
-    const netpol = (
-      suffix: string,
-      objectName: string,
-      policy: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol-${suffix}`,
-        { metadata: meta(objectName, "network"), spec: policy },
-        nsOpts,
-      );
+    const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
     netpol("default-deny", "default-deny", defaultDenySpec());
     const primaryTargets = spec.hub.primaryCidrs.length ? spec.hub.primaryCidrs : ["0.0.0.0/0"];
     netpol("follower", FOLLOWER_SERVICE, {

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { TenantSpec } from "../../stacks/spec";
+import { networkPolicyFactory } from "../namespace";
 import { defaultDenySpec, dnsEgressRule, namespaceSelectorFor, podSecurityLabels, tcpPorts } from "../kube";
 import {
   CONJUR_NAMESPACE,
@@ -111,16 +112,7 @@ export class Tenant extends pulumi.ComponentResource {
     }
 
     // Isolation: deny by default, then traffic inside the namespace, DNS, and the local follower.
-    const netpol = (
-      suffix: string,
-      objectName: string,
-      spec: k8s.types.input.networking.v1.NetworkPolicySpec,
-    ) =>
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-netpol-${suffix}`,
-        { metadata: meta(objectName), spec },
-        nsOpts,
-      );
+    const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
     netpol("default-deny", "default-deny", defaultDenySpec());
     netpol("same-namespace", "allow-same-namespace", {
       podSelector: {},
