@@ -1,9 +1,12 @@
 // Reads the `hubspoke:*` keys from Pulumi's config and builds the StackSpec, or throws one error
-// that lists every problem, before any resource is registered.
+// that lists every problem, before any resource is registered. The stack's other keys are checked
+// too (a mistyped namespace, the default-provider switch), and which values are secret comes from
+// the runtime, so `pulumi up` and the offline plan report the same errors.
 import * as pulumi from "@pulumi/pulumi";
-import { buildStackSpec, ConfigValidationError, StackSpec } from "./spec";
+import { buildStackSpec, ConfigError, ConfigValidationError, StackSpec } from "./spec";
+import { PROJECT_NAMESPACE, stackKeyErrors } from "./config-keys";
 
-export const CONFIG_NAMESPACE = "hubspoke";
+export const CONFIG_NAMESPACE = PROJECT_NAMESPACE;
 
 /**
  * Pulumi hands config to programs as text: structured values as JSON, booleans as `true`/`false`.
@@ -32,9 +35,27 @@ export function readProjectConfig(): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The project keys (namespace removed) whose values are secret. Pulumi passes the list of secure
+ * keys to the program (PULUMI_CONFIG_SECRET_KEYS); the SDK reads it in runtime.isConfigSecret, which
+ * is exported but not typed.
+ */
+export function projectSecretKeys(): Set<string> {
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean })
+    .isConfigSecret;
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  return new Set(
+    Object.keys(pulumi.runtime.allConfig())
+      .filter((key) => key.startsWith(prefix) && isSecret?.(key) === true)
+      .map((key) => key.slice(prefix.length)),
+  );
+}
+
 export function loadStackSpec(): StackSpec {
-  const result = buildStackSpec(readProjectConfig());
-  if (!result.ok) throw new ConfigValidationError(result.errors);
+  const keyErrors: ConfigError[] = stackKeyErrors(pulumi.runtime.allConfig());
+  const result = buildStackSpec(readProjectConfig(), { secretKeys: projectSecretKeys() });
+  const errors = [...keyErrors, ...(result.ok ? [] : result.errors)];
+  if (errors.length > 0 || !result.ok) throw new ConfigValidationError(errors);
   return result.spec;
 }
 

@@ -5,10 +5,14 @@ import {
   DNS_LABEL,
   DNS_LABEL_MAX,
   imagePinProblem,
+  isAwsRegion,
   isCertificateHostname,
-  isQuantity,
+  LABEL_VALUE,
+  looksLikeAwsRegion,
+  nearestAwsRegions,
   parseDurationSeconds,
   parseIpv4Cidr,
+  quantityDimensionProblem,
 } from "./validators";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -28,25 +32,62 @@ const cidr = z
   .string()
   .refine((v) => parseIpv4Cidr(v) !== undefined, "not an IPv4 CIDR (a.b.c.d/n, host bits zero)");
 
-const quantity = z.string().refine(isQuantity, "not a Kubernetes quantity (for example 500m, 2, 512Mi)");
+/** A Kubernetes quantity of one dimension: CPU in cores, memory and storage in bytes; never zero. */
+const quantityOf = (dimension: "cpu" | "memory" | "storage") =>
+  z.string().superRefine((value, ctx) => {
+    const problem = quantityDimensionProblem(value, dimension);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+const cpu = quantityOf("cpu");
+const memory = quantityOf("memory");
+const storage = quantityOf("storage");
+
+/** Where metrics and logs say a cluster runs: a label value; an AWS-looking one must be a real region. */
+const region = z.string().superRefine((value, ctx) => {
+  if (!LABEL_VALUE.test(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not usable as a metrics label: letters, digits, ".", "_" or "-", at most 63`,
+    });
+  } else if (looksLikeAwsRegion(value) && !isAwsRegion(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not an AWS region (did you mean ${nearestAwsRegions(value).join(" or ")}?)`,
+    });
+  }
+});
+const awsRegion = z.string().superRefine((value, ctx) => {
+  if (!isAwsRegion(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${value}" is not an AWS region (did you mean ${nearestAwsRegions(value).join(" or ")}?)`,
+    });
+  }
+});
 
 const image = z.string().superRefine((value, ctx) => {
   const problem = imagePinProblem(value);
   if (problem) ctx.addIssue({ code: "custom", message: `image ${problem}` });
 });
 
-const duration = z
-  .string()
-  .refine((v) => parseDurationSeconds(v) !== undefined, "not a duration (for example 30s, 1m)");
+const duration = z.string().superRefine((value, ctx) => {
+  const seconds = parseDurationSeconds(value);
+  if (value.startsWith("-"))
+    ctx.addIssue({ code: "custom", message: `"${value}" is negative: give a positive duration` });
+  else if (seconds === undefined)
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a duration (for example 30s, 1m, 1h30m)` });
+  else if (seconds === 0)
+    ctx.addIssue({ code: "custom", message: `"${value}" is zero: give a positive duration` });
+});
 
 const positiveInt = z.number().int("must be a whole number").min(1, "must be at least 1");
 
 export const resourcesSchema = z.strictObject({
   /** CPU request, a Kubernetes quantity. */
-  cpuRequest: quantity.optional(),
-  memoryRequest: quantity.optional(),
-  cpuLimit: quantity.optional(),
-  memoryLimit: quantity.optional(),
+  cpuRequest: cpu.optional(),
+  memoryRequest: memory.optional(),
+  cpuLimit: cpu.optional(),
+  memoryLimit: memory.optional(),
 });
 
 export const imagesSchema = z.strictObject({
@@ -75,7 +116,7 @@ export const clusterSchema = z
     eks: z
       .strictObject({
         name: z.string().min(1),
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "not an AWS region"),
+        region: awsRegion,
         roleArn: z
           .string()
           .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "not an IAM role ARN")
@@ -112,25 +153,25 @@ export const tenantSchema = z.strictObject({
   name: dnsLabel,
   /** The namespace exists on the cluster already: adopt it, never create or delete it. */
   existing: z.boolean().default(true),
-  /** How an existing namespace is adopted: `patch` (add our labels only) or `import` (take ownership). */
+  /** How an existing namespace is adopted: `patch` (add our labels only) or `import` (take ownership); only with `existing: true`. */
   adopt: z.enum(["patch", "import"]).default("patch"),
   /** Pod Security level enforced on the namespace. */
   podSecurity: z.enum(["restricted", "baseline"]).default("restricted"),
   quota: z
     .strictObject({
-      requestsCpu: quantity.optional(),
-      requestsMemory: quantity.optional(),
-      limitsCpu: quantity.optional(),
-      limitsMemory: quantity.optional(),
+      requestsCpu: cpu.optional(),
+      requestsMemory: memory.optional(),
+      limitsCpu: cpu.optional(),
+      limitsMemory: memory.optional(),
       pods: positiveInt.optional(),
     })
     .optional(),
   limits: z
     .strictObject({
-      defaultCpu: quantity.optional(),
-      defaultMemory: quantity.optional(),
-      defaultRequestCpu: quantity.optional(),
-      defaultRequestMemory: quantity.optional(),
+      defaultCpu: cpu.optional(),
+      defaultMemory: memory.optional(),
+      defaultRequestCpu: cpu.optional(),
+      defaultRequestMemory: memory.optional(),
     })
     .optional(),
   applications: z.array(applicationSchema).default([]),
@@ -145,7 +186,7 @@ export const spokeSchema = z.strictObject({
   name: shortName,
   /** Key of `clusters` this spoke runs on. */
   cluster: z.string().min(1),
-  region: z.string().min(1),
+  region,
   /** Pod CIDR of the spoke cluster; must not overlap any other cluster's. */
   podCidr: cidr,
   /** Source addresses the hub sees for this spoke's traffic (default: the pod CIDR). */
@@ -174,7 +215,7 @@ export const spokeSchema = z.strictObject({
 export const hubSchema = z.strictObject({
   /** Key of `clusters` the hub runs on. */
   cluster: z.string().min(1),
-  region: z.string().min(1),
+  region,
   podCidr: cidr,
   /** DNS names of the primary; all go into its certificate. */
   hostnames: z.array(hostname).min(1, "at least one hostname"),
@@ -202,7 +243,7 @@ export const hubSchema = z.strictObject({
     .optional(),
   postgres: z
     .strictObject({
-      storageSize: quantity.optional(),
+      storageSize: storage.optional(),
       storageClass: dnsLabel.optional(),
     })
     .optional(),
@@ -211,7 +252,11 @@ export const hubSchema = z.strictObject({
       kind: z.enum(["stdout", "elasticsearch", "opensearch"]),
       host: hostname.optional(),
       port: z.number().int().min(1).max(65535).optional(),
-      index: z.string().min(1).optional(),
+      /** Index name as Elasticsearch/OpenSearch accept it (lower case). */
+      index: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]*$/, "not an index name (lower-case letters, digits, '.', '_', '-')")
+        .optional(),
       /** Secret config key holding `user:password` for the destination. */
       credentialsSecret: z.string().min(1).optional(),
     })
@@ -229,7 +274,10 @@ export const monitoringSchema = z.strictObject({
   federationInterval: duration.optional(),
   federationTimeout: duration.optional(),
   /** `match[]` selectors the hub federates (default: Conjur series, up, recording-rule aggregates). */
-  federationMatch: z.array(z.string().min(1)).min(1, "at least one selector").optional(),
+  federationMatch: z
+    .array(z.string().refine((v) => v.trim() !== "", "empty selector"))
+    .min(1, "at least one selector")
+    .optional(),
   sampleLimit: positiveInt.optional(),
 });
 

@@ -19,6 +19,8 @@ import {
   parseIpv4Cidr,
 } from "./validators";
 import { RESERVED_NAMESPACES } from "../components/naming";
+import { referencedSecretKeys, secretValueErrors } from "./config-keys";
+import { crossFieldRuleErrors } from "./rules";
 
 export interface ConfigError {
   /** Key path as the user wrote it, e.g. `spokes[1].podCidr`. */
@@ -143,12 +145,26 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
+/** A value as an error message may show it: its type and a short rendering. */
+function describeValue(value: unknown): string {
+  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  const text = JSON.stringify(value) ?? String(value);
+  return `${type} ${text.length > 60 ? text.slice(0, 57) + "..." : text}`;
+}
+
+function issueMessage(issue: z.core.$ZodIssue, showValue: boolean): string {
   if (issue.code === "unrecognized_keys")
     return `unknown key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`;
-  if (issue.code === "invalid_type" && issue.input === undefined)
-    return `required (expected ${issue.expected})`;
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined) return `required (expected ${issue.expected})`;
+    return `expected ${issue.expected}, got ${showValue ? describeValue(issue.input) : "a secret value (not shown)"}`;
+  }
   return issue.message;
+}
+
+export interface BuildOptions {
+  /** Keys (without the namespace) whose values are secret (`secure:`), when known. */
+  readonly secretKeys?: ReadonlySet<string>;
 }
 
 /**
@@ -156,13 +172,27 @@ function issueMessage(issue: z.core.$ZodIssue): string {
  * their values (objects already parsed from JSON). Keys named by `clusters.*.kubeconfigSecret`
  * and `hub.logSink.credentialsSecret` are the secret values themselves and are checked for presence only.
  */
-export function buildStackSpec(config: Readonly<Record<string, unknown>>): SpecResult {
+export function buildStackSpec(
+  config: Readonly<Record<string, unknown>>,
+  options: BuildOptions = {},
+): SpecResult {
   const secretKeys = referencedSecretKeys(config);
+  const secure = options.secretKeys ?? new Set<string>();
   const schemaInput: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (!secretKeys.has(key)) schemaInput[key] = value;
-  }
   const errors: ConfigError[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (secretKeys.has(key)) continue;
+    // A secure value where the program reads plain config would end up in plain resources.
+    if (secure.has(key)) {
+      errors.push({
+        path: key,
+        message: "is read as plain configuration: set it without --secret (the secret value is not shown)",
+      });
+      continue;
+    }
+    schemaInput[key] = value;
+  }
+  if (options.secretKeys) errors.push(...secretValueErrors(config, options.secretKeys));
   const parsed = configSchema.safeParse(schemaInput);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -171,11 +201,11 @@ export function buildStackSpec(config: Readonly<Record<string, unknown>>): SpecR
         for (const key of issue.keys)
           errors.push({ path: formatPath([...issue.path, key]), message: "unknown key" });
       } else {
-        errors.push({ path: formatPath(issue.path), message: issueMessage(issue) });
+        errors.push({ path: formatPath(issue.path), message: issueMessage(issue, true) });
       }
     }
   }
-  errors.push(...crossFieldErrors(config));
+  errors.push(...crossFieldErrors(config), ...crossFieldRuleErrors(config));
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   return { ok: true, spec: applyDefaults(parsed.data) };
 }
@@ -196,22 +226,6 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-function referencedSecretKeys(config: Readonly<Record<string, unknown>>): Set<string> {
-  const keys = new Set<string>();
-  const clusters = config["clusters"];
-  if (isRecord(clusters)) {
-    for (const c of Object.values(clusters)) {
-      const key = isRecord(c) ? str(c["kubeconfigSecret"]) : undefined;
-      if (key) keys.add(key);
-    }
-  }
-  const hub = config["hub"];
-  const sink = isRecord(hub) && isRecord(hub["logSink"]) ? hub["logSink"] : undefined;
-  const credentials = sink ? str(sink["credentialsSecret"]) : undefined;
-  if (credentials) keys.add(credentials);
-  return keys;
-}
 
 function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -336,33 +350,23 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     );
   }
 
-  const certificates = isRecord(config["certificates"]) ? config["certificates"] : {};
-  const env = str(config["environment"]);
-  const envDefaults =
-    env && env in ENVIRONMENT_DEFAULTS ? ENVIRONMENT_DEFAULTS[env as Environment] : undefined;
-  const num = (v: unknown, fallback: number | undefined) => (typeof v === "number" ? v : fallback);
-  const validity = num(certificates["validityHours"], envDefaults?.validityHours);
-  const renewal = num(certificates["earlyRenewalHours"], envDefaults?.earlyRenewalHours);
-  const caValidity = num(certificates["caValidityHours"], envDefaults?.caValidityHours);
-  if (validity !== undefined && renewal !== undefined && renewal >= validity) {
-    err("certificates.earlyRenewalHours", `${renewal} must be less than validityHours (${validity})`);
-  }
-  if (validity !== undefined && caValidity !== undefined && validity > caValidity) {
-    err(
-      "certificates.validityHours",
-      `${validity} exceeds caValidityHours (${caValidity}): a certificate cannot outlive its CA`,
-    );
-  }
-
   const monitoring = isRecord(config["monitoring"]) ? config["monitoring"] : {};
-  const interval = parseDurationSeconds(
-    str(monitoring["federationInterval"]) ?? MONITORING_DEFAULTS.federationInterval,
-  );
-  const timeout = parseDurationSeconds(
-    str(monitoring["federationTimeout"]) ?? MONITORING_DEFAULTS.federationTimeout,
-  );
+  const intervalGiven = str(monitoring["federationInterval"]);
+  const timeoutGiven = str(monitoring["federationTimeout"]);
+  const interval = parseDurationSeconds(intervalGiven ?? MONITORING_DEFAULTS.federationInterval);
+  const timeout = parseDurationSeconds(timeoutGiven ?? MONITORING_DEFAULTS.federationTimeout);
   if (interval !== undefined && timeout !== undefined && timeout > interval) {
-    err("monitoring.federationTimeout", `must not exceed federationInterval (${interval}s)`);
+    // Name the key the user set, not the default it collides with.
+    if (timeoutGiven !== undefined)
+      err(
+        "monitoring.federationTimeout",
+        `${timeoutGiven} must not exceed federationInterval (${interval}s)`,
+      );
+    else
+      err(
+        "monitoring.federationInterval",
+        `${intervalGiven} is shorter than federationTimeout (${MONITORING_DEFAULTS.federationTimeout}, the default)`,
+      );
   }
 
   const sink = isRecord(hub["logSink"]) ? hub["logSink"] : undefined;

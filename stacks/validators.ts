@@ -1,5 +1,7 @@
-// Pure value checks the schema uses: DNS names, CIDRs, Kubernetes quantities, pinned images,
-// Prometheus-style durations. No Pulumi import: the schema and its tests run without a runtime.
+// Pure value checks the schema uses: DNS names, CIDRs, Kubernetes quantities (and their
+// dimension), image references, AWS regions, Prometheus-style durations. No @pulumi/pulumi import:
+// the schema and its tests run without a runtime (the AWS region list is plain data).
+import { Region } from "@pulumi/aws/types/enums";
 
 /** RFC 1123 label, as Kubernetes requires for namespace and Service names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -61,23 +63,143 @@ export function isQuantity(value: string): boolean {
   return !!match && /^[0-9]*\.?[0-9]+$|^[0-9]+\.?$/.test(match[1]) && QUANTITY_SUFFIX.test(match[2]);
 }
 
+const SUFFIX_FACTOR: Readonly<Record<string, number>> = {
+  "": 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/** A quantity in base units (cores, bytes), for comparisons; undefined if not a quantity. */
+export function quantityValue(value: string): number | undefined {
+  if (!isQuantity(value)) return undefined;
+  const match = QUANTITY.exec(value) as RegExpExecArray;
+  const suffix = match[2];
+  const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX_FACTOR[suffix];
+  return Number(match[1]) * (factor ?? NaN);
+}
+
 /**
- * Why an image reference is not pinned, or undefined if it is. Pinned means an explicit tag other
- * than `latest`, or a digest: a moving tag makes `pulumi up` deploy whatever was pushed last.
+ * Why a quantity does not fit its dimension, or undefined. CPU is cores (`2`) or millicores
+ * (`500m`); a binary suffix there is a memory size. Memory in `m` is millibytes, never meant.
  */
-export function imagePinProblem(image: string): string | undefined {
-  if (/\s/.test(image) || image.length === 0) return "not an image reference";
-  if (/@sha256:[a-f0-9]{64}$/.test(image)) return undefined;
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  const colon = lastSegment.lastIndexOf(":");
-  if (colon < 0) return "has no tag: pin a version (for example `:1.2.3`) or a digest";
-  const tag = lastSegment.slice(colon + 1);
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) return `tag "${tag}" is not a valid tag`;
-  if (tag === "latest") return "uses the moving tag `latest`: pin a version or a digest";
+export function quantityDimensionProblem(
+  value: string,
+  dimension: "cpu" | "memory" | "storage",
+): string | undefined {
+  if (!isQuantity(value)) return `"${value}" is not a Kubernetes quantity (for example 500m, 2, 512Mi)`;
+  const amount = quantityValue(value) ?? NaN;
+  if (!(amount > 0)) return `"${value}" is zero: give a size greater than 0`;
+  const suffix = (QUANTITY.exec(value) as RegExpExecArray)[2];
+  if (dimension === "cpu" && /i$/.test(suffix))
+    return `"${value}" is a memory size; CPU is given in cores ("2") or millicores ("500m")`;
+  if (dimension === "cpu" && /^[kMGTPE]$/.test(suffix))
+    return `"${value}" means ${amount} cores; CPU is given in cores ("2") or millicores ("500m")`;
+  if (dimension !== "cpu" && suffix === "m")
+    return `"${value}" means ${amount} bytes (m is milli); did you mean "${value.slice(0, -1)}Mi"?`;
+  if (dimension !== "cpu" && amount < 2 ** 20)
+    return `"${value}" is ${amount} bytes, less than 1Mi; give a unit (for example "${value}Mi")`;
   return undefined;
 }
 
-/** Prometheus duration (`30s`, `1m`, `1h30m`) in seconds; undefined if malformed. */
+// ---- image references: the grammar of distribution/reference (regexp.go, read at 0965666) ----
+// reference := name [ ":" tag ] [ "@" digest ]; name := [domain "/"] path-component ("/" path-component)*
+const ALPHANUMERIC = "[a-z0-9]+";
+const SEPARATOR = "(?:[._]|__|[-]+)";
+const PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[(?:[a-fA-F0-9:]+)\\])(?::[0-9]+)?`;
+const TAG = "[\\w][\\w.-]{0,127}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const REFERENCE = new RegExp(
+  `^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
+);
+/** reference.NameTotalLengthMax */
+const NAME_MAX = 255;
+
+export interface ImageReference {
+  readonly name: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+/** Parses an image reference, or says why it is not one. */
+export function parseImageReference(image: string): ImageReference | { problem: string } {
+  if (image.length === 0) return { problem: "is empty" };
+  if (/\s/.test(image)) return { problem: "contains whitespace" };
+  if (/^[a-z]+:\/\//i.test(image)) return { problem: "is a URL: drop the scheme (registry/repository:tag)" };
+  const match = REFERENCE.exec(image);
+  if (!match) {
+    const lower = image.toLowerCase();
+    if (lower !== image && REFERENCE.test(lower.replace(/^[^/]*\//, (d) => d)))
+      return { problem: "has upper-case letters in the repository path (it must be lower case)" };
+    if (/:$/.test(image)) return { problem: 'ends with ":" and no tag' };
+    if (/@/.test(image))
+      return { problem: "has a malformed digest (algorithm:hex, e.g. sha256: and 64 hex digits)" };
+    return { problem: "does not follow the reference grammar [registry[:port]/]path[:tag][@digest]" };
+  }
+  if (match[1].length > NAME_MAX) return { problem: `has a name longer than ${NAME_MAX} characters` };
+  const first = match[1].split("/")[0];
+  if (match[1].includes("/") && first !== first.toLowerCase() && !/[.:]/.test(first) && first !== "localhost")
+    return {
+      problem: `has upper-case letters in "${first}" (repository names are lower case; a registry needs a domain)`,
+    };
+  const digest = match[3];
+  if (digest?.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(digest))
+    return { problem: "has a sha256 digest that is not 64 lower-case hex digits" };
+  return { name: match[1], ...(match[2] ? { tag: match[2] } : {}), ...(digest ? { digest } : {}) };
+}
+
+/**
+ * Why an image reference is not usable or not pinned, or undefined if it is. Pinned means an
+ * explicit tag other than `latest`, or a digest: a moving tag makes `pulumi up` deploy whatever
+ * was pushed last.
+ */
+export function imagePinProblem(image: string): string | undefined {
+  const parsed = parseImageReference(image);
+  if ("problem" in parsed) return `"${image}" is not an image reference: it ${parsed.problem}`;
+  if (parsed.digest) return undefined;
+  if (!parsed.tag) return "has no tag: pin a version (for example `:1.2.3`) or a digest";
+  if (parsed.tag === "latest") return "uses the moving tag `latest`: pin a version or a digest";
+  return undefined;
+}
+
+// ---- AWS regions: the list @pulumi/aws ships (its Region enum, kept current with each release) ----
+export const AWS_REGIONS: readonly string[] = Object.values(Region);
+
+export function isAwsRegion(value: string): boolean {
+  return AWS_REGIONS.includes(value);
+}
+
+/** Looks like `xx-yyyy-N`: meant to be an AWS region. */
+export function looksLikeAwsRegion(value: string): boolean {
+  return /^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(value);
+}
+
+/** The closest AWS region names, for "did you mean". */
+export function nearestAwsRegions(value: string): string[] {
+  const score = (r: string) => {
+    let same = 0;
+    for (let i = 0; i < Math.min(r.length, value.length); i++) if (r[i] === value[i]) same++;
+    return same - Math.abs(r.length - value.length);
+  };
+  return [...AWS_REGIONS].sort((a, b) => score(b) - score(a)).slice(0, 2);
+}
+
+/** Prometheus label values and Fluent Bit record values: no spaces, at most 63 characters. */
+export const LABEL_VALUE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/** Prometheus duration (`30s`, `1m`, `1h30m`) in seconds; undefined if malformed. Zero parses as 0. */
 export function parseDurationSeconds(value: string): number | undefined {
   const match = /^((\d+)h)?((\d+)m)?((\d+)s)?$/.exec(value);
   if (!match || value === "") return undefined;

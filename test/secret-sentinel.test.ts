@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Evaluation } from "../tools/mock-engine";
-import { PLACEHOLDER } from "../tools/mock-engine";
+import { NO_OPTIONS, PLACEHOLDER } from "../tools/mock-engine";
 import { capturePlan, CapturedPlan, testProgram } from "./support/plans";
 import { formatLeak, scanEvaluation, scanPlanArtefacts, SentinelRegistry } from "./support/secret-sentinels";
 import { STACKS, stackConfig } from "./support/stacks";
@@ -169,14 +169,8 @@ describe("secret sentinels", () => {
         inputs,
         provider: undefined,
         parent: undefined,
-        options: {
-          read: false,
-          protect: false,
-          retainOnDelete: false,
-          ignoreChanges: [],
-          deleteBeforeReplace: false,
-          dependsOnCount: 0,
-        },
+        options: NO_OPTIONS,
+        dependencies: {},
       });
       const evaluation: Evaluation = {
         stack: "t",

@@ -1,8 +1,11 @@
 // Runs the real program (index.ts, unchanged) on Pulumi's mock runtime and records every resource
-// registration: type, name, inputs (secrets still marked), provider, parent and options. The plan
-// tool, the benchmark and the tests all evaluate stacks through this one function.
+// registration: type, name, inputs (secrets still marked), provider, parent, the resource options as
+// the engine receives them, and which input paths carry another resource's outputs. The plan tool,
+// the benchmark and the tests all evaluate stacks through this one function.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import { formatPropertyPath, PathSegment } from "./property-path";
 
 export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -10,6 +13,7 @@ export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 /** Marker for every computed value the mock invents, so no placeholder passes for real material. */
 export const PLACEHOLDER = "PLACEHOLDER";
 
+/** Resource options as the engine receives them (`protect` after inheritance from the parent). */
 export interface RecordedOptions {
   /** A read of an existing object (`Resource.get`): the stack does not manage it. */
   readonly read: boolean;
@@ -18,8 +22,23 @@ export interface RecordedOptions {
   readonly import?: string;
   readonly ignoreChanges: readonly string[];
   readonly deleteBeforeReplace: boolean;
-  readonly dependsOnCount: number;
+  /** URNs named in `dependsOn`, as written (a component stays a component). */
+  readonly dependsOn: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  /** Earlier URNs of this resource (`aliases`), resolved to full URNs. */
+  readonly aliases: readonly string[];
 }
+
+export const NO_OPTIONS: RecordedOptions = {
+  read: false,
+  protect: false,
+  retainOnDelete: false,
+  ignoreChanges: [],
+  deleteBeforeReplace: false,
+  dependsOn: [],
+  replaceOnChanges: [],
+  aliases: [],
+};
 
 export interface RecordedResource {
   readonly urn: string;
@@ -33,6 +52,12 @@ export interface RecordedResource {
   /** `type::name` of the parent resource, undefined for the stack's direct children. */
   readonly parent: string | undefined;
   readonly options: RecordedOptions;
+  /**
+   * Input path (Pulumi property-path syntax, `spec.template.spec.volumes[0].secret.secretName`) ->
+   * URNs of the custom resources whose outputs flow into it: what becomes unknown in a preview when
+   * one of them is replaced. Components are expanded to their custom descendants, as the engine does.
+   */
+  readonly dependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Evaluation {
@@ -184,8 +209,10 @@ async function settle(count: () => number): Promise<void> {
  * ConfigValidationError for invalid config) before any resource is registered.
  */
 export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
-  const recorded = new Map<string, Omit<RecordedResource, "parent" | "options">>();
-  const options = new Map<string, { parent: string | undefined; options: RecordedOptions }>();
+  const recorded = new Map<string, Omit<RecordedResource, "parent" | "options" | "dependencies">>();
+  const options = new Map<string, { parent: string | undefined; transformOptions: TransformOptions }>();
+  const engineOptions = new Map<string, EngineOptions>();
+  const outputPaths = new Map<string, OutputAt[]>();
   const resourceKeys = new WeakMap<pulumi.Resource, string>();
   // `additionalSecretOutputs` per resource: the engine marks these outputs secret (random results,
   // private keys); Pulumi's mock monitor ignores the option, so the mock does it here.
@@ -194,7 +221,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   const mocks: pulumi.runtime.Mocks = {
     newResource(m: pulumi.runtime.MockResourceArgs) {
       const inputs = m.inputs as Record<string, unknown>;
-      const read = options.get(`${m.type}::${m.name}`)?.options.read ?? false;
+      const read = options.get(`${m.type}::${m.name}`)?.transformOptions.read ?? false;
       const state = {
         ...inputs,
         ...kubernetesServerFields(m.type, m.name, inputs),
@@ -222,6 +249,7 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
   };
 
   await pulumi.runtime.setMocks(mocks, PROJECT_NAME, args.stack, true);
+  recordEngineOptions(engineOptions);
   pulumi.runtime.setAllConfig(configAsStrings(args.config), [...(args.secretKeys ?? [])]);
   clearProgramModules();
   const program = args.program ?? path.join(PROJECT_ROOT, "index.ts");
@@ -234,16 +262,14 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
       const parent = t.opts.parent ? resourceKeys.get(t.opts.parent) : undefined;
       const opts = t.opts as pulumi.CustomResourceOptions;
       if (opts.additionalSecretOutputs?.length) secretOutputs.set(key, opts.additionalSecretOutputs);
+      outputPaths.set(key, outputsIn(t.props));
       options.set(key, {
         parent: parent && !parent.startsWith("pulumi:pulumi:Stack::") ? parent : undefined,
-        options: {
+        transformOptions: {
           read: typeof opts.id === "string" || pulumi.Output.isInstance(opts.id),
-          protect: opts.protect === true,
-          retainOnDelete: opts.retainOnDelete === true,
-          ...(typeof opts.import === "string" ? { import: opts.import } : {}),
-          ignoreChanges: opts.ignoreChanges ?? [],
-          deleteBeforeReplace: opts.deleteBeforeReplace === true,
-          dependsOnCount: Array.isArray(opts.dependsOn) ? opts.dependsOn.length : opts.dependsOn ? 1 : 0,
+          dependsOn: dependsOnResources(opts.dependsOn)
+            .map((r) => resourceKeys.get(r))
+            .filter((k): k is string => k !== undefined),
         },
       });
       return undefined;
@@ -260,39 +286,204 @@ export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
     outputs[key] = await resolveOutput(value);
   }
 
+  const urnOf = (key: string) => buildUrn(args.stack, key, options);
+  const customDescendants = descendantsOf(recorded, options);
   const resources: RecordedResource[] = [];
   for (const [key, r] of recorded) {
     const meta = options.get(key);
+    const engine = engineOptions.get(key);
     const parentKey = meta?.parent;
+    const dependencies: Record<string, string[]> = {};
+    for (const { path: at, resources: sources } of await resolveOutputsAt(outputPaths.get(key) ?? [])) {
+      const keys = new Set<string>();
+      for (const source of sources) {
+        const sourceKey = resourceKeys.get(source);
+        if (sourceKey === undefined || sourceKey === key || sourceKey.startsWith("pulumi:pulumi:Stack::"))
+          continue;
+        for (const k of recorded.get(sourceKey)?.custom === false
+          ? customDescendants(sourceKey)
+          : [sourceKey])
+          keys.add(k);
+      }
+      if (keys.size) dependencies[formatPropertyPath(at)] = [...keys].map(urnOf).sort();
+    }
     resources.push({
       ...r,
-      urn: buildUrn(args.stack, key, options),
+      urn: urnOf(key),
       parent: parentKey,
-      options: meta?.options ?? {
-        read: false,
-        protect: false,
-        retainOnDelete: false,
-        ignoreChanges: [],
-        deleteBeforeReplace: false,
-        dependsOnCount: 0,
+      provider: r.provider ? realProviderReference(r.provider, args.stack, options) : undefined,
+      options: {
+        ...NO_OPTIONS,
+        ...(engine ?? {}),
+        read: meta?.transformOptions.read ?? false,
+        dependsOn: (meta?.transformOptions.dependsOn ?? []).map(urnOf),
+        aliases: (engine?.aliases ?? []).map((alias) =>
+          typeof alias === "string" ? alias : aliasUrn(args.stack, key, parentKey, alias, options),
+        ),
       },
+      dependencies,
     });
   }
   return { stack: args.stack, resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs };
 }
 
-/** `urn:pulumi:<stack>::<project>::<Parent$...$Type>::<name>`, the engine's URN shape. */
-function buildUrn(stack: string, key: string, options: Map<string, { parent: string | undefined }>): string {
+interface TransformOptions {
+  readonly read: boolean;
+  /** `type::name` keys of the resources named in `dependsOn`. */
+  readonly dependsOn: readonly string[];
+}
+
+interface AliasSpec {
+  readonly name?: string;
+  readonly type?: string;
+  /** `type::name` key of the alias's parent; null: no parent; undefined: the resource's own parent. */
+  readonly parent?: string | null;
+}
+
+type EngineOptions = Omit<RecordedOptions, "read" | "dependsOn" | "aliases"> & {
+  readonly aliases: readonly (string | AliasSpec)[];
+};
+
+/** `urn:pulumi:s::p::A$B::name` (the mock monitor's URN shape) -> `B::name`. */
+function keyOfMockUrn(urn: string): string {
+  const parts = urn.split("::");
+  const qualified = parts[2] ?? "";
+  return `${qualified.slice(qualified.lastIndexOf("$") + 1)}::${parts.slice(3).join("::")}`;
+}
+
+/**
+ * Wraps the mock monitor so every RegisterResource request's options are recorded as the engine
+ * would receive them: after the SDK has applied inheritance (protect from the parent) and turned
+ * aliases into alias specs.
+ */
+function recordEngineOptions(into: Map<string, EngineOptions>): void {
+  type Monitor = {
+    registerResource(req: RegisterResourceRequest, callback: (...args: unknown[]) => void): unknown;
+  };
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const importId = req.getImportid();
+    into.set(`${req.getType()}::${req.getName()}`, {
+      protect: req.getProtect() === true,
+      retainOnDelete: req.getRetainondelete() === true,
+      ...(importId ? { import: importId } : {}),
+      ignoreChanges: req.getIgnorechangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      replaceOnChanges: req.getReplaceonchangesList(),
+      aliases: req.getAliasesList().map((alias): string | AliasSpec => {
+        const spec = alias.getSpec();
+        if (!spec) return alias.getUrn();
+        return {
+          ...(spec.getName() ? { name: spec.getName() } : {}),
+          ...(spec.getType() ? { type: spec.getType() } : {}),
+          ...(spec.getNoparent()
+            ? { parent: null }
+            : spec.getParenturn()
+              ? { parent: keyOfMockUrn(spec.getParenturn()) }
+              : {}),
+        };
+      }),
+    });
+    return register(req, callback);
+  };
+}
+
+interface OutputAt {
+  readonly path: PathSegment[];
+  readonly output: pulumi.Output<unknown>;
+}
+
+/** Every Output nested in a resource's input properties, with its path. */
+function outputsIn(value: unknown, at: PathSegment[] = []): OutputAt[] {
+  if (pulumi.Output.isInstance(value)) return [{ path: at, output: value }];
+  if (pulumi.Resource.isInstance(value)) return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => outputsIn(v, [...at, i]));
+  if (typeof value === "object" && value !== null && !(value instanceof Promise)) {
+    return Object.entries(value).flatMap(([k, v]) => outputsIn(v, [...at, k]));
+  }
+  return [];
+}
+
+/** The resources each Output depends on, the set the SDK sends as property dependencies. */
+async function resolveOutputsAt(
+  found: readonly OutputAt[],
+): Promise<{ path: PathSegment[]; resources: pulumi.Resource[] }[]> {
+  return Promise.all(
+    found.map(async ({ path: at, output }) => {
+      // OutputImpl's own bookkeeping (what the SDK serialises into propertyDependencies).
+      const impl = output as unknown as {
+        allResources?: () => Promise<Set<pulumi.Resource>>;
+        resources: () => Set<pulumi.Resource>;
+      };
+      const all = impl.allResources ? await impl.allResources() : impl.resources();
+      return { path: at, resources: [...all] };
+    }),
+  );
+}
+
+function dependsOnResources(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): pulumi.Resource[] {
+  if (dependsOn === undefined) return [];
+  const list: unknown[] = Array.isArray(dependsOn) ? dependsOn : [dependsOn];
+  return list.filter((r): r is pulumi.Resource => pulumi.Resource.isInstance(r));
+}
+
+/** `type::name` -> the keys of its custom descendants (a dependency on a component is on these). */
+function descendantsOf(
+  recorded: ReadonlyMap<string, { custom: boolean }>,
+  options: ReadonlyMap<string, { parent: string | undefined }>,
+): (key: string) => string[] {
+  const children = new Map<string, string[]>();
+  for (const [key, meta] of options) {
+    if (meta.parent) children.set(meta.parent, [...(children.get(meta.parent) ?? []), key]);
+  }
+  const walk = (key: string): string[] =>
+    (children.get(key) ?? []).flatMap((child) =>
+      recorded.get(child)?.custom === false ? walk(child) : [child, ...walk(child)],
+    );
+  return walk;
+}
+
+/** A provider reference `<mock urn>::<id>` with the URN in the engine's shape. */
+function realProviderReference(
+  reference: string,
+  stack: string,
+  options: Map<string, { parent: string | undefined }>,
+): string {
+  const cut = reference.lastIndexOf("::");
+  return `${buildUrn(stack, keyOfMockUrn(reference.slice(0, cut)), options)}${reference.slice(cut)}`;
+}
+
+/** The URN an alias spec stands for: unset parts default to the resource's own. */
+function aliasUrn(
+  stack: string,
+  key: string,
+  parentKey: string | undefined,
+  alias: AliasSpec,
+  options: Map<string, { parent: string | undefined }>,
+): string {
+  const type = alias.type ?? key.slice(0, key.indexOf("::"));
+  const name = alias.name ?? key.slice(key.indexOf("::") + 2);
+  const parent = alias.parent === undefined ? parentKey : (alias.parent ?? undefined);
+  const qualifiedParent = parent ? qualifiedType(parent, options) + "$" : "";
+  return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualifiedParent}${type}::${name}`;
+}
+
+function qualifiedType(key: string, options: Map<string, { parent: string | undefined }>): string {
   const types: string[] = [];
   let cursor: string | undefined = key;
   while (cursor) {
     types.unshift(cursor.slice(0, cursor.indexOf("::")));
     cursor = options.get(cursor)?.parent;
   }
-  const name = key.slice(key.indexOf("::") + 2);
   // The engine qualifies a type with its ancestors' types; the root Stack is not part of the chain.
-  const qualified = types.join("$");
-  return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualified}::${name}`;
+  return types.join("$");
+}
+
+/** `urn:pulumi:<stack>::<project>::<Parent$...$Type>::<name>`, the engine's URN shape. */
+function buildUrn(stack: string, key: string, options: Map<string, { parent: string | undefined }>): string {
+  const name = key.slice(key.indexOf("::") + 2);
+  return `urn:pulumi:${stack}::${PROJECT_NAME}::${qualifiedType(key, options)}::${name}`;
 }
 
 async function resolveOutput(value: unknown): Promise<unknown> {

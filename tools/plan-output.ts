@@ -10,12 +10,34 @@ export const REDACTED = "[secret]";
 /** What a Secret's values become in manifests: valid for the API server, useless to a reader. */
 export const MANIFEST_SECRET_PLACEHOLDER = "REDACTED-BY-HUBSPOKE-PLAN";
 
+/** The resource options a reviewer (and the plan diff) needs, as the engine receives them. */
+export interface PlanOptions {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  /** The ID of an existing object this resource adopts, or null. */
+  readonly import: string | null;
+  readonly ignoreChanges: readonly string[];
+  /** URNs named in `dependsOn`. */
+  readonly dependsOn: readonly string[];
+  readonly replaceOnChanges: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  /** Earlier URNs of this resource: the engine treats a resource found at one as this one. */
+  readonly aliases: readonly string[];
+  /** URN of the provider resource serving it (custom resources), or null. */
+  readonly provider: string | null;
+}
+
 export interface PlanResource {
   readonly urn: string;
   readonly type: string;
   readonly name: string;
   readonly cluster: string | null;
   readonly inputs: unknown;
+  /** URN of the parent resource; null for the stack's direct children. */
+  readonly parent: string | null;
+  readonly options: PlanOptions;
+  /** Input path -> URNs whose outputs flow into it (what a preview shows unknown when they change). */
+  readonly dependencies: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface PlanDocument {
@@ -68,8 +90,32 @@ export function managedResources(evaluation: Evaluation): RecordedResource[] {
   return evaluation.resources.filter((r) => !r.options.read);
 }
 
+/**
+ * Inputs as plan.json shows them: every secret value `[secret]`. A Kubernetes Secret's
+ * `data`/`stringData` keep their key names (the manifests show them too), so an added or removed
+ * key is visible; the values never are, nor any digest of them.
+ */
+export function redactInputs(r: Pick<RecordedResource, "type" | "inputs">): unknown {
+  if (r.type !== "kubernetes:core/v1:Secret") return redact(r.inputs);
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(r.inputs)) {
+    const inner = isSecretWrapper(value) ? value.value : undefined;
+    out[field] =
+      (field === "data" || field === "stringData") && typeof inner === "object" && inner !== null
+        ? Object.fromEntries(Object.keys(inner).map((k) => [k, REDACTED]))
+        : redact(value);
+  }
+  return out;
+}
+
+/** The URN part of a provider reference (`<urn>::<id>`). */
+export function providerUrn(reference: string | undefined): string | null {
+  return reference ? reference.slice(0, reference.lastIndexOf("::")) : null;
+}
+
 export function buildPlanDocument(evaluation: Evaluation): PlanDocument {
   const providers = providerClusters(evaluation.resources);
+  const urns = new Map(evaluation.resources.map((r) => [`${r.type}::${r.name}`, r.urn]));
   return {
     stack: evaluation.stack,
     resources: managedResources(evaluation).map((r) => ({
@@ -77,7 +123,20 @@ export function buildPlanDocument(evaluation: Evaluation): PlanDocument {
       type: r.type,
       name: r.name,
       cluster: clusterOf(r, providers),
-      inputs: redact(r.inputs),
+      inputs: redactInputs(r),
+      parent: r.parent ? (urns.get(r.parent) ?? null) : null,
+      options: {
+        protect: r.options.protect,
+        retainOnDelete: r.options.retainOnDelete,
+        import: r.options.import ?? null,
+        ignoreChanges: r.options.ignoreChanges,
+        dependsOn: r.options.dependsOn,
+        replaceOnChanges: r.options.replaceOnChanges,
+        deleteBeforeReplace: r.options.deleteBeforeReplace,
+        aliases: r.options.aliases,
+        provider: r.custom ? providerUrn(r.provider) : null,
+      },
+      dependencies: r.dependencies,
     })),
   };
 }

@@ -1,8 +1,10 @@
-// `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>]`: evaluates index.ts on
-// Pulumi's mock runtime, writes plan.json, manifests/<cluster>.yaml, audit/<cluster>-audit-policy.yaml
-// and summary.txt, and runs the policy pack's rules over the recorded resources.
-// Exit 2 with one `config error:` line per problem (nothing written) on invalid config; exit 1 on a
-// mandatory policy violation (after writing the artefacts, so a reviewer can read them).
+// `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <dir | git ref>]`:
+// evaluates index.ts on Pulumi's mock runtime, writes plan.json, manifests/<cluster>.yaml,
+// audit/<cluster>-audit-policy.yaml and summary.txt, and runs the policy pack's rules over the
+// recorded resources. With --against, also diff.json and diff.md (tools/review.ts).
+// Exit 2 with one `config error:` line per problem (nothing written) on invalid config or usage;
+// exit 1 on a mandatory policy violation (after writing the artefacts, so a reviewer can read them);
+// with --against, exit 3 when the diff holds a dangerous change (and no mandatory violation).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -22,10 +24,23 @@ import {
   buildPlanDocument,
   buildSummary,
   formatViolation,
+  managedResources,
   plannedResources,
   sortViolations,
 } from "./plan-output";
 import { readStackFile, stackFilePath } from "./stack-file";
+import {
+  DIGEST_FD_ENV,
+  DIGEST_KEY_ENV,
+  EXIT_DANGEROUS,
+  planAtRef,
+  PreviousPlan,
+  readPlanDirectory,
+  review,
+  secretsFor,
+  writeReview,
+} from "./review";
+import { newDigestKey, secretDigests } from "./secret-compare";
 
 export interface PlanArgs {
   readonly stack: string;
@@ -35,6 +50,8 @@ export interface PlanArgs {
   readonly program?: string;
   /** Overrides for computed values (tests: distinct sentinels for every generated secret). */
   readonly computed?: EvaluateArgs["computed"];
+  /** A previous plan directory or a git ref to diff against (writes diff.json and diff.md). */
+  readonly against?: string;
 }
 
 export interface PlanResult {
@@ -46,17 +63,23 @@ export interface PlanResult {
   readonly context?: StackContext;
 }
 
-const USAGE = "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <plan dir | git ref>]";
 
 /** The spec the program built from the same config, through the same decoding Pulumi applies. */
-export function specFromConfig(config: Readonly<Record<string, unknown>>): StackSpec | undefined {
+export function specFromConfig(
+  config: Readonly<Record<string, unknown>>,
+  secretKeys: readonly string[] = [],
+): StackSpec | undefined {
   const prefix = `${CONFIG_NAMESPACE}:`;
   const raw = Object.fromEntries(
     Object.entries(configAsStrings(config))
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, value]) => [key.slice(prefix.length), decodeConfigValue(value)]),
   );
-  const result = buildStackSpec(raw);
+  const result = buildStackSpec(raw, {
+    secretKeys: new Set(secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length))),
+  });
   return result.ok ? result.spec : undefined;
 }
 
@@ -87,6 +110,32 @@ export async function runPlan(
     return { exitCode: 2 };
   }
   const stackFile = readStackFile(file);
+  if (!stackFile.ok) {
+    for (const e of stackFile.errors) log(formatConfigError(e));
+    return { exitCode: 2 };
+  }
+  // The previous plan first: a bad --against is a usage error, and nothing may be written then.
+  const digestKey = newDigestKey();
+  let previous: PreviousPlan | undefined;
+  if (args.against !== undefined) {
+    const found =
+      fs.existsSync(args.against) && fs.statSync(args.against).isDirectory()
+        ? readPlanDirectory(args.against)
+        : planAtRef({
+            ref: args.against,
+            stack: args.stack,
+            ...(args.configFile && !path.relative(PROJECT_ROOT, file).startsWith("..")
+              ? { configFile: path.relative(PROJECT_ROOT, file) }
+              : {}),
+            digestKey,
+            log,
+          });
+    if (!found.ok) {
+      log(`plan: --against ${args.against}: ${found.message}`);
+      return { exitCode: 2 };
+    }
+    previous = found.previous;
+  }
   let evaluation: Evaluation;
   try {
     evaluation = await evaluateStack({
@@ -103,7 +152,7 @@ export async function runPlan(
     }
     throw err;
   }
-  const spec = specFromConfig(stackFile.config);
+  const spec = specFromConfig(stackFile.config, stackFile.secretKeys);
   const context = stackContextOf(spec, evaluation);
   const violations = sortViolations(evaluate(plannedResources(evaluation), context));
   const mandatory = violations.filter((v) => v.level === "mandatory");
@@ -150,14 +199,45 @@ export async function runPlan(
     `policy: ${mandatory.length} mandatory, ${advisory} advisory violation(s)` +
       (violations.length ? " (listed in summary.txt)" : ""),
   );
-  return { exitCode: mandatory.length ? 1 : 0, outDir, evaluation, violations, context };
+  let dangerous = false;
+  if (previous) {
+    const current = secretDigests(managedResources(evaluation), digestKey);
+    const result = review(previous, buildPlanDocument(evaluation), secretsFor(previous, current));
+    writeReview(outDir, result, previous.label);
+    dangerous = result.dangers.length > 0;
+    const c = result.diff.counts;
+    log(
+      `diff against ${previous.label}: ${c.create} create, ${c.update} update, ${c.replace} replace, ` +
+        `${c.delete} delete, ${c["cannot-tell"]} cannot tell; ` +
+        (dangerous ? `${result.dangers.length} dangerous change(s) (diff.md)` : "no dangerous change"),
+    );
+  }
+  const exitCode = mandatory.length ? 1 : dangerous ? EXIT_DANGEROUS : 0;
+  return { exitCode, outDir, evaluation, violations, context };
+}
+
+/** A parent planning `--against <git ref>` asked for keyed digests of this plan's secrets. */
+function sendSecretDigests(evaluation: Evaluation | undefined): void {
+  const key = process.env[DIGEST_KEY_ENV];
+  const fd = Number(process.env[DIGEST_FD_ENV]);
+  if (!evaluation || !key || !Number.isInteger(fd)) return;
+  try {
+    fs.writeSync(fd, JSON.stringify(secretDigests(managedResources(evaluation), Buffer.from(key, "hex"))));
+  } catch {
+    // No pipe there: nobody asked.
+  }
 }
 
 async function main(): Promise<void> {
-  let values: { stack?: string; "config-file"?: string; out?: string };
+  let values: { stack?: string; "config-file"?: string; out?: string; against?: string };
   try {
     ({ values } = parseArgs({
-      options: { stack: { type: "string" }, "config-file": { type: "string" }, out: { type: "string" } },
+      options: {
+        stack: { type: "string" },
+        "config-file": { type: "string" },
+        out: { type: "string" },
+        against: { type: "string" },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -172,7 +252,9 @@ async function main(): Promise<void> {
     stack: values.stack,
     ...(values["config-file"] ? { configFile: values["config-file"] } : {}),
     ...(values.out ? { out: values.out } : {}),
+    ...(values.against ? { against: values.against } : {}),
   });
+  sendSecretDigests(result.evaluation);
   process.exit(result.exitCode);
 }
 

@@ -2,18 +2,25 @@
 import { evaluateStack, Evaluation, isSecretWrapper, RecordedResource } from "../../tools/mock-engine";
 import { readStackFile, stackFilePath } from "../../tools/stack-file";
 
+/** A shipped stack file, which must parse. */
+export function shippedStackFile(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
+  const file = readStackFile(stackFilePath(stack));
+  if (!file.ok) throw new Error(`${stack}: ${file.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
+  return file;
+}
+
 export const STACKS = ["dev", "staging", "prod"] as const;
 
 /** A deep copy of a stack file's config, for a test to edit. */
 export function stackConfig(stack: string): Record<string, unknown> {
-  return structuredClone(readStackFile(stackFilePath(stack)).config);
+  return structuredClone(shippedStackFile(stack).config);
 }
 
 export async function evaluate(
   stack: string,
   edit?: (config: Record<string, unknown>) => void,
 ): Promise<Evaluation> {
-  const file = readStackFile(stackFilePath(stack));
+  const file = shippedStackFile(stack);
   const config = structuredClone(file.config);
   edit?.(config);
   return evaluateStack({ stack, config, secretKeys: file.secretKeys });
