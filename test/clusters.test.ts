@@ -36,13 +36,17 @@ describe("cluster providers", () => {
   });
 
   it("takes a kubeconfig from a secret config key and keeps it secret in the provider's inputs", async () => {
-    const e = await evaluate("staging", (c: Json) => {
-      c["hubspoke:clusters"]["stg-web"] = {
-        kubeconfigSecret: "webKubeconfig",
-        apiServer: "https://api.stg-web.acme.internal:6443",
-      };
-      c["hubspoke:webKubeconfig"] = "apiVersion: v1\nkind: Config\n";
-    });
+    const e = await evaluate(
+      "staging",
+      (c: Json) => {
+        c["hubspoke:clusters"]["stg-web"] = {
+          kubeconfigSecret: "webKubeconfig",
+          apiServer: "https://api.stg-web.acme.internal:6443",
+        };
+        c["hubspoke:webKubeconfig"] = "apiVersion: v1\nkind: Config\n";
+      },
+      ["hubspoke:webKubeconfig"],
+    );
     const provider = e.resources.find((r) => r.name === "k8s-stg-web");
     assert.deepEqual(secretPaths(provider?.inputs), ["kubeconfig"]);
     assert.equal(unwrap(provider?.inputs["kubeconfig"]), "apiVersion: v1\nkind: Config\n");

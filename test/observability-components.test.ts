@@ -588,16 +588,20 @@ describe("observability components through the mocks", () => {
   });
 
   it("writes an Elasticsearch sink's user:password from the named secret config key into a Secret, and only references it in the config", async () => {
-    const e = await evaluate("staging", (c: Json) => {
-      c["hubspoke:hub"].logSink = {
-        kind: "elasticsearch",
-        host: "es.logging.acme.internal",
-        port: 9243,
-        index: "conjur-staging",
-        credentialsSecret: "logSinkCredentials",
-      };
-      c["hubspoke:logSinkCredentials"] = "conjur-writer:PLACEHOLDER-es-password";
-    });
+    const e = await evaluate(
+      "staging",
+      (c: Json) => {
+        c["hubspoke:hub"].logSink = {
+          kind: "elasticsearch",
+          host: "es.logging.acme.internal",
+          port: 9243,
+          index: "conjur-staging",
+          credentialsSecret: "logSinkCredentials",
+        };
+        c["hubspoke:logSinkCredentials"] = "conjur-writer:PLACEHOLDER-es-password";
+      },
+      ["hubspoke:logSinkCredentials"],
+    );
     const destination = findObject(e, "stg-mgmt", "Secret", "log-sink-destination", "logging");
     assert.deepEqual(secretPaths(destination.inputs), ["stringData"]);
     assert.deepEqual(unwrap((destination.inputs as Json).stringData), {

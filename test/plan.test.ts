@@ -28,10 +28,12 @@ describe("offline plan", () => {
     describe(`stack ${stack}`, () => {
       const out = path.join(tmp, stack);
       let plan: PlanDocument;
+      let urns: Set<string>;
       before(async () => {
         const result = await runPlan({ stack, out }, () => undefined);
         assert.equal(result.exitCode, 0);
         plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as PlanDocument;
+        urns = new Set(plan.resources.map((r) => r.urn));
       });
 
       it("writes plan.json, one manifest per cluster in use and summary.txt", () => {
@@ -48,9 +50,31 @@ describe("offline plan", () => {
         );
       });
 
-      it("records each resource with urn, type, name, cluster and inputs; cluster only on Kubernetes objects", () => {
+      it("records each resource with urn, type, name, cluster, inputs, parent, options and dependencies; cluster only on Kubernetes objects", () => {
         for (const r of plan.resources) {
-          assert.deepEqual(Object.keys(r), ["urn", "type", "name", "cluster", "inputs"]);
+          assert.deepEqual(Object.keys(r), [
+            "urn",
+            "type",
+            "name",
+            "cluster",
+            "inputs",
+            "parent",
+            "options",
+            "dependencies",
+          ]);
+          assert.deepEqual(Object.keys(r.options).sort(), [
+            "aliases",
+            "deleteBeforeReplace",
+            "dependsOn",
+            "ignoreChanges",
+            "import",
+            "protect",
+            "provider",
+            "replaceOnChanges",
+            "retainOnDelete",
+          ]);
+          if (r.parent !== null)
+            assert.ok(urns.has(r.parent), `${r.urn}: parent ${r.parent} is not in the plan`);
           assert.match(r.urn, new RegExp(`^urn:pulumi:${stack}::hubspoke::`));
           if (r.type.startsWith("kubernetes:")) assert.ok(r.cluster, `${r.urn} has no cluster`);
           else assert.equal(r.cluster, null, r.urn);
@@ -98,6 +122,60 @@ describe("offline plan", () => {
       });
     });
   }
+
+  describe("options and dependencies in plan.json", () => {
+    const prodPlan = (): PlanDocument =>
+      JSON.parse(fs.readFileSync(path.join(tmp, "prod", "plan.json"), "utf8")) as PlanDocument;
+    const named = (plan: PlanDocument, suffix: string) => {
+      const found = plan.resources.find((r) => r.urn.endsWith(`::${suffix}`));
+      assert.ok(found, suffix);
+      return found;
+    };
+
+    it("carries protect, retainOnDelete, import, ignoreChanges and dependsOn as the program sets them", () => {
+      const plan = prodPlan();
+      assert.equal(named(plan, "conjur-data-key").options.protect, true);
+      assert.equal(named(plan, "pki-root-ca-cert").options.protect, true);
+      const adopted = named(plan, "spoke-payments-euw1-tenant-payments-namespace");
+      assert.equal(adopted.options.import, "payments");
+      assert.equal(adopted.options.retainOnDelete, true);
+      assert.deepEqual(adopted.options.ignoreChanges, ["metadata.labels", "metadata.annotations", "spec"]);
+      assert.equal(named(plan, "hub-bootstrap").options.deleteBeforeReplace, true);
+      const job = named(plan, "hub-policy-load");
+      assert.equal(job.options.deleteBeforeReplace, false);
+      assert.ok(job.options.dependsOn.some((u) => u.endsWith("::hub-bootstrap")));
+      assert.equal(named(plan, "hub-namespace").options.protect, false, "negative control");
+      assert.equal(
+        named(plan, "hub-namespace").options.provider,
+        "urn:pulumi:prod::hubspoke::pulumi:providers:kubernetes::k8s-prod-mgmt",
+      );
+    });
+
+    it("records which input paths carry other resources' outputs, down to the field", () => {
+      const plan = prodPlan();
+      const cert = named(plan, "pki-primary-tls-cert");
+      assert.deepEqual(Object.keys(cert.dependencies).sort(), [
+        "caCertPem",
+        "caPrivateKeyPem",
+        "certRequestPem",
+      ]);
+      assert.ok(cert.dependencies["caCertPem"].every((u) => u.endsWith("::pki-root-ca-cert")));
+      const connect = named(plan, "spoke-payments-euw1-connect");
+      assert.deepEqual(Object.keys(connect.dependencies), ['data["conjur-ca.pem"]']);
+    });
+
+    it("keeps a Secret's key names and nothing of its values", () => {
+      const dataKey = named(prodPlan(), "hub-data-key");
+      assert.deepEqual((dataKey.inputs as Json).stringData, { key: "[secret]" });
+    });
+
+    it("keeps summary.txt's counts", () => {
+      assert.match(
+        fs.readFileSync(path.join(tmp, "prod", "summary.txt"), "utf8"),
+        /protected: 9, retained on delete: 3, imported: 1/,
+      );
+    });
+  });
 
   describe("contents", () => {
     it("puts the hub's namespace, data key, Postgres, primary, Services, Jobs and NetworkPolicies in the hub manifest", () => {

@@ -19,11 +19,13 @@ export function stackConfig(stack: string): Record<string, unknown> {
 export async function evaluate(
   stack: string,
   edit?: (config: Record<string, unknown>) => void,
+  /** Keys the edit added as `secure:` values (`hubspoke:webKubeconfig`). */
+  extraSecretKeys: readonly string[] = [],
 ): Promise<Evaluation> {
   const file = shippedStackFile(stack);
   const config = structuredClone(file.config);
   edit?.(config);
-  return evaluateStack({ stack, config, secretKeys: file.secretKeys });
+  return evaluateStack({ stack, config, secretKeys: [...file.secretKeys, ...extraSecretKeys] });
 }
 
 export function kubernetesObjects(e: Evaluation): RecordedResource[] {
