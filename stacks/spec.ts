@@ -193,7 +193,7 @@ export function buildStackSpec(
     schemaInput[key] = value;
   }
   if (options.secretKeys) errors.push(...secretValueErrors(config, options.secretKeys));
-  const parsed = configSchema.safeParse(schemaInput);
+  const parsed = configSchema.safeParse(schemaInput, { reportInput: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       // An unknown key is reported at the key itself, so the path names the typo.

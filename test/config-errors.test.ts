@@ -1,0 +1,333 @@
+// Every class of stack-file mistake gives `config error: <key the user wrote>: <what is wrong>`,
+// exit 2, nothing written, never a stack trace; secret values are never echoed.
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+import { stackKeyErrors } from "../stacks/config-keys";
+import { buildStackSpec, ConfigError, formatConfigError } from "../stacks/spec";
+import { parseStackFile } from "../tools/stack-file";
+import { stackConfig } from "./support/stacks";
+
+type Json = any;
+
+function project(stack = "staging"): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(stackConfig(stack))) if (k.startsWith("hubspoke:")) out[k.slice(9)] = v;
+  return out;
+}
+
+function errorsFor(edit: (c: Json) => void, stack = "staging", secretKeys: string[] = []): ConfigError[] {
+  const c = project(stack);
+  edit(c);
+  const result = buildStackSpec(c, { secretKeys: new Set(secretKeys) });
+  assert.equal(result.ok, false, "expected the config to be rejected");
+  return result.ok ? [] : result.errors;
+}
+
+function expectError(errors: ConfigError[], key: string, pattern: RegExp): void {
+  assert.ok(
+    errors.some((e) => e.path === key && pattern.test(e.message)),
+    `no error at ${key} matching ${pattern}:\n${errors.map(formatConfigError).join("\n")}`,
+  );
+}
+
+describe("config errors", () => {
+  describe("keys outside the project's namespace", () => {
+    for (const key of ["Hubspoke:environment", "hubspok:hub", "hub-spoke:spokes", "HUBSPOKE:conjurAccount"]) {
+      it(`${key}: looks like hubspoke, so it is an error naming the key`, () => {
+        const config = { ...stackConfig("dev"), [key]: "x" };
+        const errors = stackKeyErrors(config);
+        expectError(errors, key, /is not "hubspoke".*write hubspoke:/);
+      });
+    }
+    it("leaves other namespaces alone and rejects a key with no namespace", () => {
+      const errors = stackKeyErrors({
+        ...stackConfig("dev"),
+        "kubernetes:enableServerSideApply": true,
+        environment: "dev",
+      });
+      assert.deepEqual(
+        errors.map((e) => e.path),
+        ["environment"],
+      );
+    });
+    it("requires pulumi:disable-default-providers listing kubernetes", () => {
+      const config = stackConfig("dev");
+      delete config["pulumi:disable-default-providers"];
+      expectError(stackKeyErrors(config), "pulumi:disable-default-providers", /missing/);
+      expectError(
+        stackKeyErrors({ ...config, "pulumi:disable-default-providers": ["aws"] }),
+        "pulumi:disable-default-providers",
+        /must list "kubernetes"/,
+      );
+      assert.deepEqual(stackKeyErrors({ ...config, "pulumi:disable-default-providers": '["*"]' }), []);
+    });
+  });
+
+  describe("secret values given in plain text are refused and never echoed", () => {
+    const kubeconfig = "apiVersion: v1\nusers:\n- user: {token: SUPERSECRET-TOKEN}\n";
+    const cases: [string, (c: Json) => void, string][] = [
+      [
+        "a kubeconfig",
+        (c) => {
+          c.clusters["stg-web"] = { kubeconfigSecret: "webKubeconfig", apiServer: "https://a.b:6443" };
+          c.webKubeconfig = kubeconfig;
+        },
+        "webKubeconfig",
+      ],
+      [
+        "log-sink credentials",
+        (c) => {
+          c.hub.logSink = { kind: "opensearch", host: "os.acme.internal", credentialsSecret: "sinkCreds" };
+          c.sinkCreds = "writer:SUPERSECRET-TOKEN";
+        },
+        "sinkCreds",
+      ],
+    ];
+    for (const [what, edit, key] of cases) {
+      it(what, () => {
+        const errors = errorsFor(edit);
+        expectError(errors, key, /plain text .* not shown/);
+        assert.doesNotMatch(errors.map(formatConfigError).join("\n"), /SUPERSECRET/);
+      });
+    }
+    it("a secret where plain config is read, and credentials without user:password, without echo", () => {
+      const errors = errorsFor(
+        (c) => {
+          c.hub.logSink = { kind: "opensearch", host: "os.acme.internal", credentialsSecret: "sinkCreds" };
+          c.sinkCreds = "SUPERSECRET-TOKEN";
+          c.conjurAccount = "SUPERSECRET-ACCOUNT";
+        },
+        "staging",
+        ["sinkCreds", "conjurAccount"],
+      );
+      expectError(errors, "sinkCreds", /expected "user:password"/);
+      expectError(errors, "conjurAccount", /plain configuration/);
+      assert.doesNotMatch(errors.map(formatConfigError).join("\n"), /SUPERSECRET/);
+    });
+  });
+
+  describe("YAML mistakes name file, line, column and key", () => {
+    const base = "config:\n  pulumi:disable-default-providers: [kubernetes]\n  hubspoke:environment: dev\n";
+    it("a duplicate key", () => {
+      const r = parseStackFile(base + "  hubspoke:environment: prod\n", "Pulumi.x.yaml");
+      assert.equal(r.ok, false);
+      if (!r.ok)
+        assert.match(
+          formatConfigError(r.errors[0]),
+          /^config error: environment: key given twice.*\(Pulumi\.x\.yaml:4:3\)$/,
+        );
+    });
+    it("a duplicate nested key", () => {
+      const r = parseStackFile(base + "  hubspoke:hub:\n    cluster: a\n    cluster: b\n", "f.yaml");
+      if (r.ok) assert.fail("accepted");
+      assert.match(
+        formatConfigError(r.errors[0]),
+        /^config error: hub\.cluster: key given twice.*f\.yaml:6:5/,
+      );
+    });
+    it("an unquoted * wildcard", () => {
+      const r = parseStackFile(
+        base + "  hubspoke:hub:\n    hostnames:\n      - conjur.acme.com\n      - *.acme.com\n",
+        "f.yaml",
+      );
+      if (r.ok) assert.fail("accepted");
+      assert.match(
+        formatConfigError(r.errors[0]),
+        /^config error: hub\.hostnames\[1\]: unquoted "\*\.acme\.com" .*quote it .*f\.yaml:7:9/,
+      );
+    });
+    it("broken indentation", () => {
+      const r = parseStackFile(base + "  hubspoke:hub:\n    cluster: a\n   region: b\n", "f.yaml");
+      if (r.ok) assert.fail("accepted");
+      assert.match(formatConfigError(r.errors[0]), /indentation.*f\.yaml:6/);
+    });
+  });
+
+  describe("values that parse but are wrong", () => {
+    it("AWS regions checked against the provider's list, with a suggestion", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].region = "eu-wets-1";
+        c.clusters["stg-web"] = { eks: { name: "w", region: "us-east-7" } };
+      });
+      expectError(errors, "spokes[0].region", /not an AWS region \(did you mean eu-west-1/);
+      expectError(errors, "clusters.stg-web.eks.region", /not an AWS region/);
+    });
+    it("image references by the distribution grammar", () => {
+      const errors = errorsFor(
+        (c) =>
+          (c.images = {
+            conjur: "cyberark/Conjur:1.21.1",
+            nginx: "nginx:",
+            postgres: "postgres@sha256:abc",
+            curl: "https://docker.io/curl:8",
+          }),
+      );
+      expectError(errors, "images.conjur", /upper-case/);
+      expectError(errors, "images.nginx", /ends with ":"/);
+      expectError(errors, "images.postgres", /digest/);
+      expectError(errors, "images.curl", /URL/);
+    });
+    it("quantities of the wrong dimension, and zero sizes", () => {
+      const errors = errorsFor((c) => {
+        c.hub.resources = { conjur: { cpuRequest: "512Mi", memoryLimit: "512m" } };
+        c.hub.postgres = { storageSize: "0" };
+        c.spokes[0].tenants[0].quota.limitsCpu = "4Gi";
+      });
+      expectError(errors, "hub.resources.conjur.cpuRequest", /memory size; CPU is given in cores/);
+      expectError(errors, "hub.resources.conjur.memoryLimit", /0\.512 bytes.*512Mi/);
+      expectError(errors, "hub.postgres.storageSize", /zero/);
+      expectError(errors, "spokes[0].tenants[0].quota.limitsCpu", /memory size/);
+    });
+    it("zero or negative durations and intervals", () => {
+      const errors = errorsFor((c) => (c.monitoring = { scrapeInterval: "0s", federationInterval: "-30s" }));
+      expectError(errors, "monitoring.scrapeInterval", /zero/);
+      expectError(errors, "monitoring.federationInterval", /negative/);
+    });
+    it("a region that cannot be a metrics label", () => {
+      expectError(
+        errorsFor((c) => (c.hub.region = "eu west")),
+        "hub.region",
+        /metrics label/,
+      );
+    });
+  });
+
+  describe("cross-field rules", () => {
+    it("requests above limits, also against the environment's default", () => {
+      const errors = errorsFor((c) => {
+        c.hub.resources = { conjur: { cpuRequest: "4", cpuLimit: "2" }, nginx: { memoryRequest: "1Gi" } };
+      });
+      expectError(
+        errors,
+        "hub.resources.conjur.cpuRequest",
+        /4 is above 2 \(hub\.resources\.conjur\.cpuLimit\)/,
+      );
+      expectError(
+        errors,
+        "hub.resources.nginx.memoryRequest",
+        /1Gi is above 128Mi \(memoryLimit, the staging default\)/,
+      );
+    });
+    it("LimitRange defaults above their limits and quota requests above limits", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].tenants[0].limits.defaultRequestCpu = "2";
+        c.spokes[0].tenants[0].quota.requestsMemory = "64Gi";
+      });
+      expectError(errors, "spokes[0].tenants[0].limits.defaultRequestCpu", /above 500m/);
+      expectError(errors, "spokes[0].tenants[0].quota.requestsMemory", /above 32Gi/);
+    });
+    it("options one branch ignores", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].tenants[1].adopt = "import";
+        c.hub.serviceType = "ClusterIP";
+        c.hub.logSink = { kind: "stdout", index: "x" };
+      });
+      expectError(errors, "spokes[0].tenants[1].adopt", /existing is false/);
+      expectError(errors, "hub.loadBalancerSourceRanges", /ignored with serviceType ClusterIP/);
+      expectError(errors, "hub.logSink.index", /ignored with kind stdout/);
+      expectError(
+        errorsFor((c) => (c.clusters["prod-web-euw1"].apiServer = "https://x.example"), "prod"),
+        "clusters.prod-web-euw1.apiServer",
+        /ignored for an EKS cluster/,
+      );
+    });
+    it("certificate lifetimes a periodic pulumi up cannot renew, a prod stack without spokes", () => {
+      expectError(
+        errorsFor((c) => (c.certificates = { validityHours: 240, earlyRenewalHours: 24 })),
+        "certificates.earlyRenewalHours",
+        /too short for a weekly `pulumi up`/,
+      );
+      expectError(
+        errorsFor((c) => (c.spokes = []), "prod"),
+        "spokes",
+        /prod stack needs at least one spoke/,
+      );
+    });
+    it("errors about a defaulted value name the key the user set", () => {
+      expectError(
+        errorsFor((c) => (c.certificates = { caValidityHours: 100 })),
+        "certificates.caValidityHours",
+        /shorter than validityHours \(4320, the staging default\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.certificates = { validityHours: 200 })),
+        "certificates.validityHours",
+        /must exceed earlyRenewalHours \(720, the staging default\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.monitoring = { federationInterval: "10s" })),
+        "monitoring.federationInterval",
+        /shorter than federationTimeout \(30s, the default\)/,
+      );
+      const errors = errorsFor((c) => (c.certificates = { caValidityHours: 100 }));
+      assert.ok(!errors.some((e) => e.path === "certificates.validityHours"), "the default is not blamed");
+    });
+  });
+
+  describe("wrong types are wrong types, with the value", () => {
+    it("a string for a number, a number for a duration, a map for a list", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].phase = "1";
+        c.monitoring = { scrapeInterval: 30 };
+        c.hub.hostnames = { a: "conjur.acme.com" };
+      });
+      expectError(errors, "spokes[0].phase", /^expected number, got string "1"$/);
+      expectError(errors, "monitoring.scrapeInterval", /^expected string, got number 30$/);
+      expectError(errors, "hub.hostnames", /^expected array, got object/);
+      assert.ok(!errors.some((e) => /required/.test(e.message)), "nothing reported as required");
+    });
+  });
+
+  it("the plan tool: exit 2, one line per error, no stack trace, nothing written", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-cfg-"));
+    try {
+      const config = stackConfig("staging") as Json;
+      config["Hubspoke:colour"] = "blue";
+      config["hubspoke:spokes"][0].region = "eu-wets-1";
+      config["hubspoke:images"] = { conjur: "cyberark/conjur" };
+      const file = path.join(tmp, "Pulumi.broken.yaml");
+      fs.writeFileSync(file, YAML.stringify({ config }) + "  hubspoke:environment: prod\n");
+      const out = path.join(tmp, "out");
+      const run = (f: string) =>
+        spawnSync(
+          process.execPath,
+          [
+            "-r",
+            "ts-node/register/transpile-only",
+            "tools/plan.ts",
+            "--stack",
+            "broken",
+            "--config-file",
+            f,
+            "--out",
+            out,
+          ],
+          {
+            cwd: path.resolve(__dirname, ".."),
+            encoding: "utf8",
+          },
+        );
+      const yamlError = run(file);
+      assert.equal(yamlError.status, 2, yamlError.stderr);
+      assert.match(yamlError.stderr, /^config error: environment: key given twice/m);
+      fs.writeFileSync(file, YAML.stringify({ config }));
+      const result = run(file);
+      assert.equal(result.status, 2, result.stderr);
+      const lines = result.stderr.trim().split("\n");
+      for (const line of lines) assert.match(line, /^config error: \S+: .+$/);
+      for (const key of ["Hubspoke:colour", "spokes[0].region", "images.conjur"])
+        assert.ok(
+          lines.some((l) => l.startsWith(`config error: ${key}: `)),
+          `${key}:\n${result.stderr}`,
+        );
+      assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(fs.existsSync(out), false);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
