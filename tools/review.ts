@@ -92,6 +92,7 @@ export function planAtRef(args: PlanAtRefArgs): AgainstResult {
       fs.existsSync(lockThere) &&
       fs.readFileSync(lockHere, "utf8") === fs.readFileSync(lockThere, "utf8");
     if (sameLock) {
+      fs.rmSync(path.join(tree, "node_modules"), { recursive: true, force: true });
       fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
     } else {
       args.log(`plan: package-lock.json differs at ${args.ref}: running npm ci there (this takes a while)`);
