@@ -38,11 +38,11 @@ export function looksLikeProjectNamespace(namespace: string): boolean {
 
 /** `["kubernetes"]` from a stack file, or its JSON text as Pulumi hands config to programs. */
 function listValue(value: unknown): unknown[] | undefined {
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (typeof value === "string") {
     try {
       const parsed: unknown = JSON.parse(value);
-      return Array.isArray(parsed) ? parsed : undefined;
+      return Array.isArray(parsed) ? (parsed as unknown[]) : undefined;
     } catch {
       return undefined;
     }

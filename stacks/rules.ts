@@ -109,7 +109,7 @@ export function ignoredOptions(config: Raw): ConfigError[] {
       if (tenant["existing"] === false && tenant["adopt"] !== undefined) {
         errors.push({
           path: `spokes[${i}].tenants[${j}].adopt`,
-          message: `"${String(tenant["adopt"])}" is ignored: adopt applies to existing namespaces only, and existing is false (the stack creates this one)`,
+          message: `${JSON.stringify(tenant["adopt"])} is ignored: adopt applies to existing namespaces only, and existing is false (the stack creates this one)`,
         });
       }
     }),
@@ -153,7 +153,7 @@ export function certificateLifetimes(config: Raw): ConfigError[] {
   const env = environmentOf(config);
   const d = env ? ENVIRONMENT_DEFAULTS[env] : undefined;
   const given = record(config["certificates"]);
-  const num = (k: string) => (typeof given[k] === "number" ? (given[k] as number) : undefined);
+  const num = (k: string) => (typeof given[k] === "number" ? given[k] : undefined);
   const set = {
     validity: num("validityHours"),
     renewal: num("earlyRenewalHours"),

@@ -41,7 +41,7 @@ describe("plan --against", function () {
       /\*\*Dangerous changes \(1\): approval required\*\*\n\n1\. \*\*certificate authority replaced/,
     );
     assert.match(md, /<details><summary>no cluster · pki: /);
-    const json = JSON.parse(fs.readFileSync(path.join(out, "diff.json"), "utf8")) as Json;
+    const json = JSON.parse(fs.readFileSync(path.join(out, "diff.json"), "utf8"));
     assert.equal(json.against, previous);
     assert.ok(json.resources.some((r: Json) => r.name === "pki-root-ca-cert" && r.op === "replace"));
   });
@@ -50,7 +50,7 @@ describe("plan --against", function () {
     const out = path.join(tmp, "same");
     const result = await runPlan({ stack: "staging", out, against: previous }, () => undefined);
     assert.equal(result.exitCode, 0);
-    const json = JSON.parse(fs.readFileSync(path.join(out, "diff.json"), "utf8")) as Json;
+    const json = JSON.parse(fs.readFileSync(path.join(out, "diff.json"), "utf8"));
     assert.deepEqual(json.dangers, []);
     assert.equal(json.counts.replace + json.counts.update + json.counts.create + json.counts.delete, 0);
     assert.ok(json.resources.every((r: Json) => r.op === "cannot-tell" && /secret/.test(r.reasons[0])));
@@ -97,7 +97,7 @@ describe("plan --against", function () {
       { cwd: repo, encoding: "utf8" },
     );
     assert.equal(run.status, 0, run.stderr);
-    const json = JSON.parse(fs.readFileSync(path.join(repo, "out", "staging", "diff.json"), "utf8")) as Json;
+    const json = JSON.parse(fs.readFileSync(path.join(repo, "out", "staging", "diff.json"), "utf8"));
     assert.equal(json.against, "HEAD~1");
     assert.deepEqual(
       json.resources.map((r: Json) => [r.name, r.op]),

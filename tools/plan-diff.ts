@@ -189,7 +189,8 @@ function objectIdentity(r: DiffableResource): string | undefined {
   const name = valueAt(r.inputs, ["metadata", "name"]);
   if (typeof name !== "string") return undefined;
   const kind = r.type.slice(r.type.lastIndexOf(":") + 1).replace(/Patch$/, "");
-  return `${r.cluster}/${kind}/${String(valueAt(r.inputs, ["metadata", "namespace"]) ?? "")}/${name}`;
+  const namespace = valueAt(r.inputs, ["metadata", "namespace"]);
+  return `${r.cluster}/${kind}/${typeof namespace === "string" ? namespace : ""}/${name}`;
 }
 
 export interface DiffOptions {
@@ -464,7 +465,7 @@ function pairVerdict(
         reasons.push(`provider changed (${oldProvider} -> ${newProvider}): cannot tell whether it replaces`);
       } else if (oldIdentifier !== newIdentifier) {
         replace.push(
-          `provider changed to another cluster (${String(oldIdentifier)} -> ${String(newIdentifier)})`,
+          `provider changed to another cluster (${JSON.stringify(oldIdentifier)} -> ${JSON.stringify(newIdentifier)})`,
         );
       }
     } else if (oldProvider === undefined && old.cluster !== next.cluster) {
