@@ -2,20 +2,13 @@
 // contracts (the follower Service name is FOLLOWER_HOSTNAME; authenticator ids are in policy):
 // change them only with aliases and a migration note.
 
-export const CONJUR_NAMESPACE = "conjur-system";
-export const MONITORING_NAMESPACE = "monitoring";
-export const LOGGING_NAMESPACE = "logging";
-
-/** Namespaces a tenant may not claim: Kubernetes' own and the ones this stack manages. */
-export const RESERVED_NAMESPACES: readonly string[] = [
-  "default",
-  "kube-system",
-  "kube-public",
-  "kube-node-lease",
+// The names the stack spec also validates against are defined below it, in stacks/reserved.ts.
+export {
   CONJUR_NAMESPACE,
-  MONITORING_NAMESPACE,
+  HUB_AUTHENTICATOR_ID,
   LOGGING_NAMESPACE,
-];
+  MONITORING_NAMESPACE,
+} from "../stacks/reserved";
 
 export const PRIMARY_SERVICE = "conjur-primary";
 export const PRIMARY_EXTERNAL_SERVICE = "conjur-primary-external";
@@ -25,7 +18,6 @@ export const FOLLOWER_SERVICE_ACCOUNT = "conjur-follower";
 export const FOLLOWER_DEPLOYMENT = "conjur-follower";
 export const PROMETHEUS_SERVICE = "prometheus";
 export const LOG_SINK_SERVICE = "log-sink";
-export const HUB_AUTHENTICATOR_ID = "hub";
 
 export const HTTPS_PORT = 443;
 /** nginx (unprivileged) terminates TLS on this port in the primary pod. */

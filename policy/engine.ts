@@ -1,6 +1,9 @@
 // The policy engine: pure rules over planned resources, shared by the CrossGuard pack (policy/index.ts),
 // the offline plan's recorded resources and the unit tests. No Pulumi import here, so all three agree.
+// Layers, top-down: engine -> rules/* and exemptions -> kubernetes, selectors -> types. Nothing below
+// the engine imports it.
 import { exemptions, type Exemption } from "./exemptions";
+import { asRecord, asString, field, kubernetesKind } from "./kubernetes";
 import { explicitProvider } from "./rules/providers";
 import { imageTagPinned, probesLivenessAndReadiness, resourcesRequestsAndLimits } from "./rules/workloads";
 import {
@@ -13,59 +16,7 @@ import { rbacNoClusterAdmin, rbacNoWildcards } from "./rules/rbac";
 import { namespaceDefaultDeny, noNodePortServices } from "./rules/network";
 import { irreplaceableProtected } from "./rules/protection";
 import { pdbForReplicatedWorkloads } from "./rules/availability";
-import { asRecord, asString, field, kubernetesKind } from "./rules/kubernetes";
-
-export type EnforcementLevel = "mandatory" | "advisory";
-
-export interface PlannedResource {
-  urn: string;
-  type: string; // Pulumi type token e.g. "kubernetes:apps/v1:Deployment"
-  name: string;
-  /** Resource inputs (Kubernetes object fields: metadata, spec, data, rules, ...). */
-  props: Record<string, unknown>;
-  /** Cluster name for Kubernetes resources (null where unknown, as inside the policy pack). */
-  cluster: string | null;
-  /** Provider reference (urn::id, or the provider URN) or null when none was given. */
-  provider: string | null;
-  opts: { protect?: boolean; retainOnDelete?: boolean };
-}
-
-export type Environment = "dev" | "staging" | "prod";
-
-export interface StackContext {
-  environment: Environment;
-  protectIrreplaceable: boolean;
-}
-
-export interface Violation {
-  rule: string;
-  level: EnforcementLevel;
-  urn: string;
-  message: string;
-}
-
-/** One failed sub-check of a rule, so an exemption can waive some sub-checks and keep the rest. */
-export interface SubCheckFinding {
-  subCheck: string;
-  message: string;
-}
-
-export interface Rule {
-  name: string;
-  description: string;
-  level: EnforcementLevel;
-  /** Messages for one resource; [] = pass. */
-  check(resource: PlannedResource, ctx: StackContext): string[];
-  /** Same result as check, tagged by sub-check; rules that support partial exemptions provide it. */
-  findings?(resource: PlannedResource, ctx: StackContext): SubCheckFinding[];
-}
-
-export interface StackRule {
-  name: string;
-  description: string;
-  level: EnforcementLevel;
-  checkStack(resources: PlannedResource[], ctx: StackContext): Violation[];
-}
+import type { Environment, PlannedResource, Rule, StackContext, StackRule, Violation } from "./types";
 
 export const rules: Rule[] = [
   podSecurityRestricted,
@@ -206,4 +157,14 @@ export type { Exemption } from "./exemptions";
 export { IRREPLACEABLE, isIrreplaceable } from "./rules/protection";
 export type { IrreplaceableMatcher } from "./rules/protection";
 export { CALLS_KUBE_API_ANNOTATION } from "./rules/podSecurity";
-export { isSecretValue, isUnknownValue } from "./rules/kubernetes";
+export { isSecretValue, isUnknownValue } from "./kubernetes";
+export type {
+  EnforcementLevel,
+  Environment,
+  PlannedResource,
+  Rule,
+  StackContext,
+  StackRule,
+  SubCheckFinding,
+  Violation,
+} from "./types";

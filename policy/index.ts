@@ -17,10 +17,8 @@ import {
   stackNameFromUrn,
   stackRules,
   stackRuleViolations,
-  type Environment,
-  type PlannedResource,
-  type StackContext,
 } from "./engine";
+import type { Environment, PlannedResource, StackContext } from "./types";
 
 export const POLICY_PACK_NAME = "hubspoke";
 

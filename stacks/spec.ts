@@ -18,7 +18,7 @@ import {
   parseDurationSeconds,
   parseIpv4Cidr,
 } from "./validators";
-import { RESERVED_NAMESPACES } from "../components/naming";
+import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
 
@@ -284,7 +284,8 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     if (first !== undefined)
       err(`spokes[${i}].name`, `duplicate spoke name "${name}" (also spokes[${first}])`);
     else firstIndex.set(name, i);
-    if (name === "hub") err(`spokes[${i}].name`, `"hub" is reserved for the hub's own authenticator`);
+    if (name === HUB_AUTHENTICATOR_ID)
+      err(`spokes[${i}].name`, `"${HUB_AUTHENTICATOR_ID}" is reserved for the hub's own authenticator`);
     const tenantIndex = new Map<string, number>();
     arr(s["tenants"]).forEach((t, j) => {
       const tenant = isRecord(t) ? str(t["name"]) : undefined;

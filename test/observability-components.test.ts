@@ -8,7 +8,9 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
 import { buildManifests, clusterOf, providerClusters } from "../tools/plan-output";
-import { evaluate as evaluatePolicy, stackContextFor, type PlannedResource } from "../policy/engine";
+import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
+import { labelSelectorMatches } from "../policy/selectors";
+import type { PlannedResource } from "../policy/types";
 import { buildStackSpec, convertedSpokes, type StackSpec } from "../stacks/spec";
 import {
   checkFluentBitConfig,
@@ -101,11 +103,6 @@ const podTemplate = (r: RecordedResource): Json =>
   ["Deployment", "StatefulSet", "DaemonSet"].includes(kindOf(r))
     ? (r.inputs as Json).spec.template
     : undefined;
-
-function matchesSelector(selector: Json, labels: Record<string, string>): boolean {
-  const matchLabels: Record<string, string> = selector?.matchLabels ?? {};
-  return Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
-}
 
 describe("observability components through the mocks", () => {
   const evaluations = new Map<Stack, Evaluation>();
@@ -461,7 +458,7 @@ describe("observability components through the mocks", () => {
               clusterOf(p, providers) === clusterOf(w, providers) &&
               meta(p).namespace === meta(w).namespace &&
               meta(p).name !== "default-deny" &&
-              matchesSelector((p.inputs as Json).spec.podSelector, labels),
+              labelSelectorMatches((p.inputs as Json).spec.podSelector, labels),
           );
           assert.equal(selecting.length, 1, `${kindOf(w)} ${meta(w).namespace}/${meta(w).name}`);
           const spec = (selecting[0].inputs as Json).spec;

@@ -120,10 +120,20 @@ describe("stack spec", () => {
     });
 
     it("a tenant that claims a system or hubspoke namespace", () => {
+      for (const reserved of ["conjur-system", "monitoring", "logging", "kube-system"]) {
+        assertError(
+          errorsFor((c) => (c.spokes[0].tenants[0].name = reserved)),
+          "spokes[0].tenants[0].name",
+          new RegExp(`"${reserved}" is a system or hubspoke namespace`),
+        );
+      }
+    });
+
+    it("a spoke that takes the hub's own authenticator id as its name", () => {
       assertError(
-        errorsFor((c) => (c.spokes[0].tenants[0].name = "conjur-system")),
-        "spokes[0].tenants[0].name",
-        /system or hubspoke namespace/,
+        errorsFor((c) => (c.spokes[1].name = "hub")),
+        "spokes[1].name",
+        /"hub" is reserved for the hub's own authenticator/,
       );
     });
 

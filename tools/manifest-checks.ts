@@ -3,7 +3,7 @@
 // refer to them, workload selectors that match their pod template, and Services that select a pod.
 // Pure: plain Kubernetes objects in, problems out (sources: k8s.io/apimachinery/pkg/util/validation,
 // pkg/apis/core/validation, pkg/apis/apps/validation).
-import { labelSelectorMatches } from "../policy/rules/availability";
+import { labelSelectorMatches, selectsEverything } from "../policy/selectors";
 
 export type KubeObject = Record<string, unknown>;
 
@@ -354,11 +354,7 @@ export function checkWorkloadSelector(object: KubeObject): ManifestProblem[] {
   const problem = (message: string): ManifestProblem[] => [
     { object: describeObject(object), path: "spec.selector", message },
   ];
-  const selectorRecord = record(selector);
-  const empty =
-    selectorRecord === undefined ||
-    (Object.keys(record(selectorRecord["matchLabels"]) ?? {}).length === 0 &&
-      array(selectorRecord["matchExpressions"]).length === 0);
+  const empty = record(selector) === undefined || selectsEverything(selector);
   if (requiresSelector && empty) return problem("must be a non-empty label selector");
   if (!labelSelectorMatches(selector, template.labels)) {
     return problem(

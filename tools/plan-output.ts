@@ -2,7 +2,7 @@
 // redacted), one multi-document manifest per cluster (kubectl-apply shaped, Secret values replaced
 // by a placeholder that keeps the object valid) and a reviewer's summary.
 import * as YAML from "yaml";
-import type { PlannedResource, Violation } from "../policy/engine";
+import type { PlannedResource, Violation } from "../policy/types";
 import { AUDIT_POLICY_CONFIGMAP, AUDIT_POLICY_FILE } from "../components/audit/policy";
 import { Evaluation, isSecretWrapper, RecordedResource } from "./mock-engine";
 

@@ -10,13 +10,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { buildStackSpec, formatConfigError, isConfigValidationError, StackSpec } from "../stacks/spec";
 import { CONFIG_NAMESPACE, decodeConfigValue } from "../stacks/load";
-import {
-  environmentFromStackName,
-  evaluate,
-  stackContextFor,
-  type StackContext,
-  type Violation,
-} from "../policy/engine";
+import { environmentFromStackName, evaluate, stackContextFor } from "../policy/engine";
+import type { StackContext, Violation } from "../policy/types";
 import { configAsStrings, evaluateStack, EvaluateArgs, Evaluation, PROJECT_ROOT } from "./mock-engine";
 import {
   auditPolicies,

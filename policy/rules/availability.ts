@@ -1,42 +1,8 @@
 // Availability advice: a replicated workload should have a PodDisruptionBudget, or a node drain can take
 // all its replicas down at once.
-import type { PlannedResource, StackRule, Violation } from "../engine";
-import {
-  asArray,
-  asRecord,
-  asString,
-  clusterKey,
-  field,
-  isFullObjectOf,
-  kubernetesKind,
-  objectIdentity,
-} from "./kubernetes";
-
-/** Kubernetes label selector semantics (matchLabels AND matchExpressions); an empty selector matches all. */
-export function labelSelectorMatches(selector: unknown, labels: Record<string, unknown>): boolean {
-  const record = asRecord(selector);
-  if (record === undefined) return false; // a null selector selects nothing
-  const matchLabels = asRecord(record.matchLabels) ?? {};
-  if (!Object.entries(matchLabels).every(([key, value]) => labels[key] === value)) return false;
-  return asArray(record.matchExpressions).every((expressionEntry) => {
-    const expression = asRecord(expressionEntry) ?? {};
-    const key = asString(expression.key) ?? "";
-    const values = asArray(expression.values);
-    const present = Object.prototype.hasOwnProperty.call(labels, key);
-    switch (asString(expression.operator)) {
-      case "In":
-        return present && values.includes(labels[key]);
-      case "NotIn":
-        return !present || !values.includes(labels[key]);
-      case "Exists":
-        return present;
-      case "DoesNotExist":
-        return !present;
-      default:
-        return false;
-    }
-  });
-}
+import { asRecord, clusterKey, field, isFullObjectOf, kubernetesKind, objectIdentity } from "../kubernetes";
+import { labelSelectorMatches } from "../selectors";
+import type { PlannedResource, StackRule, Violation } from "../types";
 
 function replicas(workload: PlannedResource): number {
   const value = field(workload.props, "spec", "replicas");

@@ -1,7 +1,16 @@
 // Network exposure rules: no Services opened on every node's ports, and a default-deny NetworkPolicy in
 // every namespace the stack creates or adopts, so only explicit allow policies open traffic.
-import type { PlannedResource, Rule, StackRule, Violation } from "../engine";
-import { asArray, asRecord, asString, clusterKey, field, kubernetesKind, objectIdentity } from "./kubernetes";
+import {
+  asArray,
+  asRecord,
+  asString,
+  clusterKey,
+  field,
+  kubernetesKind,
+  objectIdentity,
+} from "../kubernetes";
+import { selectsEverything } from "../selectors";
+import type { PlannedResource, Rule, StackRule, Violation } from "../types";
 
 export const noNodePortServices: Rule = {
   name: "no-nodeport-services",
@@ -31,12 +40,7 @@ type Direction = "Ingress" | "Egress";
 /** The directions a NetworkPolicy denies for every pod of its namespace, per Kubernetes semantics. */
 export function defaultDenyDirections(networkPolicy: PlannedResource): Direction[] {
   const spec = asRecord(networkPolicy.props.spec);
-  const podSelector = asRecord(spec?.podSelector);
-  if (spec === undefined || podSelector === undefined) return [];
-  const selectsAllPods =
-    Object.keys(asRecord(podSelector.matchLabels) ?? {}).length === 0 &&
-    asArray(podSelector.matchExpressions).length === 0;
-  if (!selectsAllPods) return [];
+  if (spec === undefined || !selectsEverything(spec.podSelector)) return [];
   const ingressRules = asArray(spec.ingress);
   const egressRules = asArray(spec.egress);
   // Without policyTypes, Ingress is implied and Egress only when egress rules are present.

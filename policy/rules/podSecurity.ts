@@ -1,6 +1,6 @@
 // Pod security rules: the Pod Security Standard `restricted` profile, checked per container and field
 // so a message says exactly what to change, plus the advisory hardening checks around it.
-import type { PlannedResource, Rule, SubCheckFinding } from "../engine";
+import type { PlannedResource, Rule, SubCheckFinding } from "../types";
 import {
   asArray,
   asRecord,
@@ -12,7 +12,7 @@ import {
   podTemplateOf,
   type ContainerRef,
   type JsonRecord,
-} from "./kubernetes";
+} from "../kubernetes";
 
 /** Sub-checks of `pod-security-restricted`; exemptions name these in `waive`. */
 export const POD_SECURITY_CHECKS = [

@@ -1,6 +1,6 @@
 // Nothing irreplaceable is ever replaced: in prod the Conjur data key and the CAs must carry `protect`,
 // so a destroy or a replacement fails instead of silently minting a new key or CA.
-import type { PlannedResource, StackRule, Violation } from "../engine";
+import type { PlannedResource, StackRule, Violation } from "../types";
 
 export interface IrreplaceableMatcher {
   /** Pulumi type token. */

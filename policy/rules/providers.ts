@@ -1,6 +1,6 @@
 // Explicit providers only: every Kubernetes resource names its cluster's provider, so nothing lands on
 // the ambient kubeconfig through Pulumi's default provider.
-import type { Rule } from "../engine";
+import type { Rule } from "../types";
 
 // Components the Node.js SDK implements in-process: they have no provider of their own and pass
 // their `provider`/`providers` option down to the objects they create, which this rule does check.

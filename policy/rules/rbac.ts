@@ -1,6 +1,6 @@
 // RBAC rules: least privilege stays reviewable only without wildcards and without cluster-admin bindings.
-import type { Rule } from "../engine";
-import { asArray, asRecord, asString, field, kubernetesKind } from "./kubernetes";
+import type { Rule } from "../types";
+import { asArray, asRecord, asString, field, kubernetesKind } from "../kubernetes";
 
 const RULE_LISTS = ["verbs", "resources", "apiGroups"] as const;
 

@@ -1,6 +1,6 @@
 // Secrets hygiene: secret material only in Secret objects. One rule looks for values that look like
 // credentials where plain text lives; the other for Pulumi secrets placed in non-Secret objects.
-import type { PlannedResource, Rule } from "../engine";
+import type { PlannedResource, Rule } from "../types";
 import {
   asArray,
   asRecord,
@@ -12,7 +12,7 @@ import {
   kubernetesKind,
   podTemplateOf,
   stringMap,
-} from "./kubernetes";
+} from "../kubernetes";
 
 const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
 const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/;

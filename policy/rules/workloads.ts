@@ -1,6 +1,6 @@
 // Workload hygiene rules the usual linters add to Pod Security: resource requests and limits, pinned
 // images, and probes on long-running containers.
-import type { Rule } from "../engine";
+import type { Rule } from "../types";
 import {
   asString,
   containersOf,
@@ -8,7 +8,7 @@ import {
   field,
   isUnknownValue,
   podTemplateOf,
-} from "./kubernetes";
+} from "../kubernetes";
 
 const RESOURCE_FIELDS = ["requests.cpu", "requests.memory", "limits.cpu", "limits.memory"] as const;
 

@@ -3,20 +3,7 @@ import * as assert from "node:assert/strict";
 import { buildFederationDashboard, dashboardExpressions } from "../../components/observability/dashboard";
 import { KNOWN_SERIES } from "../../components/observability/model";
 import { buildSpokeRecordingRules } from "../../components/observability/prometheus";
-import { metricNames } from "./support/promql";
-
-describe("observability: PromQL metric-name scanner (test helper)", () => {
-  it("finds metric names and ignores functions, label lists, strings, ranges and numbers", () => {
-    assert.deepEqual(
-      metricNames(
-        'sum by (cluster, le) (rate(foo_bucket{job=~"a.*", x="rate(bar)"}[5m])) / on (cluster) group_left baz > 1e3',
-      ),
-      ["foo_bucket", "baz"],
-    );
-    assert.deepEqual(metricNames("count(up == 1) or vector(0)"), ["up"]);
-    assert.deepEqual(metricNames("cluster:x:rate5m offset 5m"), ["cluster:x:rate5m"]);
-  });
-});
+import { metricNames, vectorSelectors } from "./support/promql";
 
 describe("observability: federation dashboard", () => {
   const spokes = ["eu-payments", "us-checkout", "ap-ledger"];
@@ -62,9 +49,20 @@ describe("observability: federation dashboard", () => {
     }
   });
 
-  it("filters every per-cluster panel by the selected clusters", () => {
-    for (const p of dashboard.panels.filter((x) => x.type === "timeseries")) {
-      for (const t of p.targets) assert.match(t.expr, /cluster=~"\$cluster"/, p.title);
+  it("filters every selector of every per-cluster panel by the selected clusters", () => {
+    const timeseries = dashboard.panels.filter((x) => x.type === "timeseries");
+    assert.ok(timeseries.length > 0);
+    for (const p of timeseries) {
+      for (const t of p.targets) {
+        const selectors = vectorSelectors(t.expr);
+        assert.ok(selectors.length > 0, t.expr);
+        for (const s of selectors) {
+          assert.ok(
+            s.matchers.some((m) => m.label === "cluster" && m.op === "=~" && m.value === "$cluster"),
+            `${p.title}: ${s.text} is not filtered by $cluster`,
+          );
+        }
+      }
     }
   });
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { labelSelectorMatches, pdbForReplicatedWorkloads } from "../../policy/rules/availability";
+import { pdbForReplicatedWorkloads } from "../../policy/rules/availability";
+import { labelSelectorMatches } from "../../policy/selectors";
 import { devContext, followerDeployment, planned, SPOKE_PROVIDER } from "./fixtures";
 
 function followerBudget(

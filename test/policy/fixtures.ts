@@ -1,6 +1,6 @@
 // Small, realistic Kubernetes objects as PlannedResources for the policy tests: each builder returns a
 // compliant object, and a test mutates one field to make it fail.
-import type { PlannedResource, StackContext } from "../../policy/engine";
+import type { PlannedResource, StackContext } from "../../policy/types";
 
 export const devContext: StackContext = { environment: "dev", protectIrreplaceable: false };
 export const prodContext: StackContext = { environment: "prod", protectIrreplaceable: true };

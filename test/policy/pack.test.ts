@@ -6,7 +6,8 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { rules, stackRules, type PlannedResource } from "../../policy/engine";
+import { rules, stackRules } from "../../policy/engine";
+import type { PlannedResource } from "../../policy/types";
 import {
   buildPolicies,
   isRunByPolicyHost,

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import type { PlannedResource, StackContext } from "../../policy/engine";
+import type { PlannedResource, StackContext } from "../../policy/types";
 import {
   automountTokenOnlyWhenNeeded,
   podSecurityFindings,

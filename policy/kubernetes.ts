@@ -1,6 +1,6 @@
 // Reading Kubernetes objects out of Pulumi resource props: type tokens, metadata, pod templates,
 // containers, and the two shapes a Pulumi secret takes. Defensive throughout: props are untyped input.
-import type { PlannedResource } from "../engine";
+import type { PlannedResource } from "./types";
 
 export type JsonRecord = Record<string, unknown>;
 
