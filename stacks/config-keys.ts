@@ -3,7 +3,7 @@
 // values (keys named by a `*Secret` field) that must be `secure:`. Pure: both the real runtime
 // (stacks/load.ts, pulumi.Config) and the offline plan (tools/stack-file.ts) call these with all
 // config keys and the set of secret ones, so the two paths report the same errors.
-import type { ConfigError } from "./spec";
+import type { ConfigError } from "./errors";
 
 export const PROJECT_NAMESPACE = "hubspoke";
 

@@ -3,7 +3,7 @@
 // environment's defaults; an error always names the key the user set, never a default.
 import { ENVIRONMENT_DEFAULTS, Resources } from "./defaults";
 import type { Environment } from "./schema";
-import type { ConfigError } from "./spec";
+import type { ConfigError } from "./errors";
 import { quantityValue } from "./validators";
 
 type Raw = Readonly<Record<string, unknown>>;
