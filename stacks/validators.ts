@@ -77,6 +77,18 @@ export function imagePinProblem(image: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The release an image's tag names (`5.1.1`, `v3.2`, `5.1.1-20261117`, `5.1.1-debug`, also before a
+ * digest), or undefined when the tag says nothing about it (no tag, a bare digest, `stable`).
+ */
+export function imageTagVersion(image: string): { major: number; minor: number } | undefined {
+  const lastSegment = image.slice(image.lastIndexOf("/") + 1).replace(/@.*$/, "");
+  const colon = lastSegment.lastIndexOf(":");
+  if (colon < 0) return undefined;
+  const match = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:-[A-Za-z0-9.-]+)?$/.exec(lastSegment.slice(colon + 1));
+  return match === null ? undefined : { major: Number(match[1]), minor: Number(match[2]) };
+}
+
 /** Prometheus duration (`30s`, `1m`, `1h30m`) in seconds; undefined if malformed. */
 export function parseDurationSeconds(value: string): number | undefined {
   const match = /^((\d+)h)?((\d+)m)?((\d+)s)?$/.exec(value);

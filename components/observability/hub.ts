@@ -59,7 +59,7 @@ import {
   FLUENT_BIT_HEALTH_PATH,
   FLUENT_BIT_PATHS,
   fluentBitCommand,
-  fluentBitKnowsVerifyClientCert,
+  fluentBitRequiresClientCerts,
   fluentBitTlsFile,
   FORWARD_SHARED_KEY_ENV,
   HUB_PROMETHEUS_RESOURCES,
@@ -441,7 +441,7 @@ export class HubObservability extends pulumi.ComponentResource {
         storageTotalLimit: SINK_BUFFER.storageTotalLimit,
         memBufLimit: SINK_BUFFER.memBufLimit,
         // Older releases refuse to start on tls.verify_client_cert (see docs/observability.md).
-        requireClientCert: fluentBitKnowsVerifyClientCert(spec.images.fluentBit),
+        requireClientCert: fluentBitRequiresClientCerts(spec.images.fluentBit),
       }),
     );
     const sinkConfig = new k8s.core.v1.ConfigMap(

@@ -5,6 +5,7 @@ import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
 import type { SpokeSpec } from "../../stacks/spec";
+import { imageTagVersion } from "../../stacks/validators";
 import { PROMETHEUS_PORT } from "./model";
 
 /** Where the Prometheus containers find their files (config, rules, web config, TLS, TSDB). */
@@ -143,16 +144,14 @@ export const FLUENT_BIT_METRICS_PATH = "/api/v1/metrics/prometheus";
 export const FLUENT_BIT_HEALTH_PATH = "/api/v1/health";
 
 /**
- * Whether a Fluent Bit image knows `tls.verify_client_cert` (added in 5.0; older releases refuse
- * to start on the unknown key). Only a plain `X.Y.Z` tag of 5 or above counts: a digest or an
- * unusual tag gets the safe answer, false.
+ * Whether the log sink may require client certificates (`tls.verify_client_cert`, added in Fluent
+ * Bit 5.0; older releases refuse to start on the unknown key). False only when the image's tag names
+ * a release before 5: a digest or an unusual tag keeps the requirement, so a wrong guess fails
+ * loudly at start-up instead of silently accepting forwarders without a certificate.
  */
-export function fluentBitKnowsVerifyClientCert(image: string): boolean {
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  if (lastSegment.includes("@")) return false;
-  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
-  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-[A-Za-z0-9.-]+)?$/.exec(tag);
-  return match !== null && Number(match[1]) >= 5;
+export function fluentBitRequiresClientCerts(image: string): boolean {
+  const version = imageTagVersion(image);
+  return version === undefined || version.major >= 5;
 }
 
 /**
