@@ -5,6 +5,7 @@ import {
   DNS_LABEL,
   DNS_LABEL_MAX,
   imagePinProblem,
+  imageTagVersion,
   isCertificateHostname,
   isQuantity,
   parseDurationSeconds,
@@ -35,6 +36,21 @@ const image = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: `image ${problem}` });
 });
 
+/**
+ * The generated Fluent Bit configs are YAML with inline parsers, which Fluent Bit reads from 3.2 on
+ * (docs/observability.md); a tag naming an older release is refused. 3.2 up to 5.0 starts without
+ * requiring client certificates at the log sink (the sink's config says so).
+ */
+const fluentBitImage = image.superRefine((value, ctx) => {
+  const version = imageTagVersion(value);
+  if (version !== undefined && (version.major < 3 || (version.major === 3 && version.minor < 2))) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Fluent Bit ${version.major}.${version.minor} cannot read the generated YAML configuration: use 3.2 or later (5.x to require client certificates)`,
+    });
+  }
+});
+
 const duration = z
   .string()
   .refine((v) => parseDurationSeconds(v) !== undefined, "not a duration (for example 30s, 1m)");
@@ -57,7 +73,7 @@ export const imagesSchema = z.strictObject({
   seedFetcher: image.optional(),
   curl: image.optional(),
   prometheus: image.optional(),
-  fluentBit: image.optional(),
+  fluentBit: fluentBitImage.optional(),
 });
 export type ImageKey = keyof z.infer<typeof imagesSchema>;
 

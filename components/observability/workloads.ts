@@ -89,8 +89,8 @@ export const HUB_PROMETHEUS_RESOURCES: Resources = {
 export const FLUENT_BIT_PATHS = {
   binary: "/fluent-bit/bin/fluent-bit",
   configDir: "/fluent-bit/etc",
-  configFile: "fluent-bit.conf",
-  parsersFile: "parsers.conf",
+  /** YAML (the extension tells Fluent Bit the format); the Conjur parsers are inline. */
+  configFile: "fluent-bit.yaml",
   tlsDir: "/fluent-bit/tls",
   /** The node's logs (container logs are symlinks into /var/log/pods). */
   hostLogs: "/var/log",
@@ -100,8 +100,8 @@ export const FLUENT_BIT_PATHS = {
   sinkBuffer: "/var/fluent-bit/sink",
 } as const;
 
-export function fluentBitFile(key: "configFile" | "parsersFile"): string {
-  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS[key]);
+export function fluentBitConfigPath(): string {
+  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS.configFile);
 }
 
 export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string {
@@ -110,7 +110,7 @@ export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string 
 
 /** The container's command: the image's binary with our config file. */
 export function fluentBitCommand(): { command: string[]; args: string[] } {
-  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitFile("configFile")] };
+  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitConfigPath()] };
 }
 
 /** Env vars the Fluent Bit configs reference as ${VAR}; each is filled from a Secret. */

@@ -281,7 +281,7 @@ describe("observability: values the components share", () => {
   it("runs Fluent Bit's binary on the mounted config file", () => {
     assert.deepEqual(fluentBitCommand(), {
       command: ["/fluent-bit/bin/fluent-bit"],
-      args: ["-c", "/fluent-bit/etc/fluent-bit.conf"],
+      args: ["-c", "/fluent-bit/etc/fluent-bit.yaml"],
     });
   });
 
