@@ -19,16 +19,20 @@ import {
   type FluentBitYaml,
 } from "../../components/observability/fluentbit";
 import { STACKS } from "../support/stacks";
-import { plannedStack, readManifests } from "../support/plans";
 import { freeLoopbackPort } from "../support/promtool";
 import { requireFluentBit, runFluentBitAsync } from "../support/fluent-bit";
 import { OPENSEARCH, forwarderInput, sinkInput } from "./support/fixtures";
 import { GOLDEN_DIR } from "./support/golden";
 import { readFluentBitYaml } from "./support/fluent-bit-config";
-import { createLogPki, localizePaths, prepareLocalRoot, writeTlsDir } from "./support/fluent-bit-local";
+import {
+  createLogPki,
+  localizePaths,
+  planFluentBitConfigs,
+  prepareLocalRoot,
+  writeTlsDir,
+} from "./support/fluent-bit-local";
 
 const CLASSIC_DIR = path.join(GOLDEN_DIR, "classic");
-const FLUENT_BIT_CONFIG_MAPS = ["fluent-bit-config", "log-sink-config"];
 
 /** One section's settings as Fluent Bit applies them: lower-case key → values in order. */
 type Settings = Record<string, string[]>;
@@ -129,33 +133,26 @@ function builderPairs(): Pair[] {
 
 /** Every Fluent Bit ConfigMap of a stack's plan with its frozen classic predecessor. */
 async function planPairs(stack: string): Promise<Pair[]> {
-  const plan = await plannedStack(stack);
-  const configMaps = readManifests(plan.outDir).filter(
-    (d) =>
-      d.object.kind === "ConfigMap" &&
-      FLUENT_BIT_CONFIG_MAPS.includes((d.object.metadata as { name: string }).name),
-  );
+  const configs = await planFluentBitConfigs(stack);
   const classicRoot = path.join(CLASSIC_DIR, "plans", stack);
   const frozen = fs
     .readdirSync(classicRoot)
     .flatMap((cluster) =>
       fs.readdirSync(path.join(classicRoot, cluster)).map((configMap) => `${cluster}/${configMap}`),
     );
-  const planned = configMaps.map((d) => `${d.cluster}/${(d.object.metadata as { name: string }).name}`);
   assert.deepEqual(
-    planned.sort(),
+    configs.map((c) => `${c.cluster}/${c.configMap}`).sort(),
     frozen.sort(),
     `${stack}: the plan's Fluent Bit ConfigMaps and the frozen classic ones differ (a spoke added or removed since the move?)`,
   );
-  return configMaps.map((d) => {
-    const where = `${d.cluster}/${(d.object.metadata as { name: string }).name}`;
-    const data = d.object.data as Record<string, string>;
+  return configs.map((c) => {
+    const where = `${c.cluster}/${c.configMap}`;
     const parsersFile = path.join(classicRoot, where, "parsers.conf");
     return {
       label: `${stack}: ${where}`,
       classic: readClassicFile("plans", stack, where, "fluent-bit.conf"),
       classicParsers: fs.existsSync(parsersFile) ? fs.readFileSync(parsersFile, "utf8") : undefined,
-      yaml: data["fluent-bit.yaml"],
+      yaml: c.data["fluent-bit.yaml"],
     };
   });
 }

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FLUENT_BIT_PATHS } from "../../../components/observability/workloads";
+import { plannedStack, readManifests } from "../../support/plans";
 import { createStackLikeCa, issueStackLikeCert, type CertFiles } from "./pki";
 
 /** Container path prefix → directory under the local root. */
@@ -59,4 +60,32 @@ export function createLogPki(dir: string, sinkNames: readonly string[], spoke: s
     }),
     forwarder: issueStackLikeCert(dir, ca, "forwarder", { commonName: `fluent-bit-${spoke}`, use: "client" }),
   };
+}
+
+/** ConfigMaps that hold a Fluent Bit config: the spokes' forwarders and the hub's sink. */
+export const FLUENT_BIT_CONFIG_MAPS = ["fluent-bit-config", "log-sink-config"] as const;
+
+export interface PlannedFluentBitConfig {
+  stack: string;
+  cluster: string;
+  configMap: string;
+  /** The ConfigMap's data, file name → text. */
+  data: Record<string, string>;
+}
+
+/** Every Fluent Bit config a stack's offline plan renders (from its manifests). */
+export async function planFluentBitConfigs(stack: string): Promise<PlannedFluentBitConfig[]> {
+  const plan = await plannedStack(stack);
+  return readManifests(plan.outDir)
+    .filter(
+      (d) =>
+        d.object.kind === "ConfigMap" &&
+        (FLUENT_BIT_CONFIG_MAPS as readonly string[]).includes((d.object.metadata as { name: string }).name),
+    )
+    .map((d) => ({
+      stack,
+      cluster: d.cluster,
+      configMap: (d.object.metadata as { name: string }).name,
+      data: d.object.data as Record<string, string>,
+    }));
 }
