@@ -104,6 +104,36 @@ describe("test tools: tools/test-tools.sh and the tests' Fluent Bit lookup", () 
     assert.match(named.stderr, /FLUENT_BIT_BIN=.* is not Fluent Bit 5\.x \(it says: Fluent Bit v3\.2\.4\)/);
   });
 
+  it("builds Fluent Bit with the build script into the tools directory when it finds none, and uses what it printed", () => {
+    const { binary } = requireFluentBit();
+    const calls = path.join(dir, "build-calls");
+    // Stands in for ../shared/tools/fluent-bit/build.sh: records its argument, "builds" by linking.
+    const script = path.join(dir, "fake-build.sh");
+    fs.writeFileSync(
+      script,
+      `echo "$1" >> ${calls}\nmkdir -p "$1/bin"\nln -sf ${binary} "$1/bin/fluent-bit"\necho "build log" >&2\necho "$1/bin/fluent-bit"\n`,
+    );
+    const bin = pathWith(path.join(dir, "build"), {
+      ...basePrograms,
+      bash: which("bash"),
+      mkdir: which("mkdir"),
+      ln: which("ln"),
+    });
+    const toolsDir = path.join(dir, "tools-built");
+    const result = runScript({ PATH: bin, HUBSPOKE_TOOLS_DIR: toolsDir, FLUENT_BIT_BUILD_SCRIPT: script }, [
+      "env",
+    ]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(fs.readFileSync(calls, "utf8"), `${toolsDir}/fluent-bit\n`);
+    assert.match(result.stdout, new RegExp(`^FLUENT_BIT_BIN=${toolsDir}/fluent-bit/bin/fluent-bit$`, "m"));
+    // The next run finds that build and does not build again.
+    const again = runScript({ PATH: bin, HUBSPOKE_TOOLS_DIR: toolsDir, FLUENT_BIT_BUILD_SCRIPT: script }, [
+      "env",
+    ]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(fs.readFileSync(calls, "utf8").split("\n").filter(Boolean).length, 1);
+  });
+
   it("stops when promtool is missing and it cannot install it", () => {
     const withoutPromtool = Object.fromEntries(
       Object.entries(basePrograms).filter(([name]) => name !== "promtool"),
