@@ -4,7 +4,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "out/**", "eslint.config.mjs"] },
+  { ignores: ["node_modules/**", "bin/**", "out/**", ".tools/**", "eslint.config.mjs"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

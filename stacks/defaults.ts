@@ -22,7 +22,10 @@ export const DEFAULT_IMAGES: Readonly<Record<ImageKey, string>> = {
   // The policy-load Job speaks Conjur's REST API with curl (no CLI flag drift between versions).
   curl: "curlimages/curl:8.11.1",
   prometheus: "prom/prometheus:v2.53.3",
-  fluentBit: "fluent/fluent-bit:3.2.4",
+  // 5.x: the first line whose forward input can require client certificates (tls.verify_client_cert)
+  // and whose shutdown with a shared key does not crash (docs/observability.md); 5.1.1 is the
+  // release the tests run for real.
+  fluentBit: "fluent/fluent-bit:5.1.1",
 };
 
 export interface EnvironmentDefaults {

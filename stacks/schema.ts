@@ -6,6 +6,7 @@ import {
   DNS_LABEL_MAX,
   imagePinProblem,
   isAwsRegion,
+  imageTagVersion,
   isCertificateHostname,
   LABEL_VALUE,
   looksLikeAwsRegion,
@@ -70,6 +71,21 @@ const image = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: `image ${problem}` });
 });
 
+/**
+ * The generated Fluent Bit configs are YAML with inline parsers, which Fluent Bit reads from 3.2 on
+ * (docs/observability.md); a tag naming an older release is refused. 3.2 up to 5.0 starts without
+ * requiring client certificates at the log sink (the sink's config says so).
+ */
+const fluentBitImage = image.superRefine((value, ctx) => {
+  const version = imageTagVersion(value);
+  if (version !== undefined && (version.major < 3 || (version.major === 3 && version.minor < 2))) {
+    ctx.addIssue({
+      code: "custom",
+      message: `Fluent Bit ${version.major}.${version.minor} cannot read the generated YAML configuration: use 3.2 or later (5.x to require client certificates)`,
+    });
+  }
+});
+
 const duration = z.string().superRefine((value, ctx) => {
   const seconds = parseDurationSeconds(value);
   if (value.startsWith("-"))
@@ -98,7 +114,7 @@ export const imagesSchema = z.strictObject({
   seedFetcher: image.optional(),
   curl: image.optional(),
   prometheus: image.optional(),
-  fluentBit: image.optional(),
+  fluentBit: fluentBitImage.optional(),
 });
 export type ImageKey = keyof z.infer<typeof imagesSchema>;
 

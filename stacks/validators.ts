@@ -199,6 +199,17 @@ export function nearestAwsRegions(value: string): string[] {
 /** Prometheus label values and Fluent Bit record values: no spaces, at most 63 characters. */
 export const LABEL_VALUE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/**
+ * The release an image's tag names (`5.1.1`, `v3.2`, `5.1.1-20261117`, `5.1.1-debug`, also before a
+ * digest), or undefined when the tag says nothing about it (no tag, a bare digest, `stable`).
+ */
+export function imageTagVersion(image: string): { major: number; minor: number } | undefined {
+  const parsed = parseImageReference(image);
+  if ("problem" in parsed || parsed.tag === undefined) return undefined;
+  const match = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:-[A-Za-z0-9.-]+)?$/.exec(parsed.tag);
+  return match === null ? undefined : { major: Number(match[1]), minor: Number(match[2]) };
+}
+
 /** Prometheus duration (`30s`, `1m`, `1h30m`) in seconds; undefined if malformed. Zero parses as 0. */
 export function parseDurationSeconds(value: string): number | undefined {
   const match = /^((\d+)h)?((\d+)m)?((\d+)s)?$/.exec(value);

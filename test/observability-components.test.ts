@@ -12,15 +12,6 @@ import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
 import { labelSelectorMatches } from "../policy/selectors";
 import type { PlannedResource } from "../policy/types";
 import { buildStackSpec, convertedSpokes, type StackSpec } from "../stacks/spec";
-import {
-  checkFluentBitConfig,
-  classicToConfig,
-  classicToParsers,
-  getValue,
-  parseFluentBitClassic,
-  type FluentBitConfig,
-  type Section,
-} from "../components/observability/fluentbit";
 import { renderPrometheusYaml, type PrometheusConfig } from "../components/observability/prometheus";
 import {
   STACKS,
@@ -33,6 +24,12 @@ import {
 } from "./support/stacks";
 import { promtoolSupportsKubernetesSd, requirePromtool, runPromtool } from "./support/promtool";
 import { createTestPki, type TestPki } from "./observability/support/pki";
+import {
+  logPipelineProblems,
+  named,
+  readFluentBitYaml,
+  valuesOf,
+} from "./observability/support/fluent-bit-config";
 
 type Json = any;
 type Stack = (typeof STACKS)[number];
@@ -88,15 +85,12 @@ function hubPrometheusConfig(e: Evaluation, spec: StackSpec): PrometheusConfig {
   return YAML.parse(configMapData(cm)["prometheus.yml"]) as PrometheusConfig;
 }
 
-function fluentBitFiles(text: string, parsersText?: string): { config: FluentBitConfig; parsers: Json } {
-  return {
-    config: classicToConfig(parseFluentBitClassic(text)),
-    parsers:
-      parsersText === undefined ? { parsers: [] } : classicToParsers(parseFluentBitClassic(parsersText)),
-  };
+/** The Fluent Bit config a ConfigMap holds (its only key, fluent-bit.yaml). */
+function fluentBitConfigOf(r: RecordedResource) {
+  const data = configMapData(r);
+  assert.deepEqual(Object.keys(data), ["fluent-bit.yaml"]);
+  return readFluentBitYaml(data["fluent-bit.yaml"]);
 }
-
-const named = (sections: Section[], name: string) => sections.find((s) => getValue(s, "Name") === name);
 
 /** Pod template of a workload, or undefined for objects without pods. */
 const podTemplate = (r: RecordedResource): Json =>
@@ -224,17 +218,12 @@ describe("observability components through the mocks", () => {
             ports: [{ protocol: "TCP", port: 24224 }],
           },
         ]);
-        const conf = fluentBitFiles(
-          configMapData(findObject(e, hub, "ConfigMap", "log-sink-config", "logging"))["fluent-bit.conf"],
-        );
-        const forward = named(conf.config.inputs, "forward");
-        assert.equal(getValue(forward!, "Port"), "24224");
-        assert.equal(getValue(forward!, "Shared_Key"), "${FLUENT_FORWARD_SHARED_KEY}");
-        assert.equal(
-          getValue(conf.config.outputs[0], "Name"),
-          "stdout",
-          "no stack sets a search cluster yet",
-        );
+        const conf = fluentBitConfigOf(findObject(e, hub, "ConfigMap", "log-sink-config", "logging"));
+        const forward = named(conf.pipeline.inputs, "forward");
+        assert.equal(forward.port, 24224);
+        assert.equal(forward.shared_key, "${FLUENT_FORWARD_SHARED_KEY}");
+        assert.equal(forward["tls.verify_client_cert"], "On");
+        assert.equal(conf.pipeline.outputs[0].name, "stdout", "no stack sets a search cluster yet");
       });
 
       it("puts every observability Kubernetes object on its own cluster's explicit provider", () => {
@@ -278,29 +267,35 @@ describe("observability components through the mocks", () => {
         }
       });
 
-      it("generates Fluent Bit configs that pass checkFluentBitConfig, forwarding to the hub's log sink over verified TLS", () => {
+      it("generates Fluent Bit configs that lose nothing, forwarding to the hub's log sink over verified TLS, records labelled like the spoke's metrics", () => {
         const { e, spec } = get(stack);
         for (const spoke of convertedSpokes(spec)) {
-          const data = configMapData(
+          const config = fluentBitConfigOf(
             findObject(e, spoke.cluster, "ConfigMap", "fluent-bit-config", "logging"),
           );
-          const { config, parsers } = fluentBitFiles(data["fluent-bit.conf"], data["parsers.conf"]);
-          assert.deepEqual(checkFluentBitConfig(config, parsers), [], spoke.name);
-          const forward = named(config.outputs, "forward")!;
-          assert.equal(getValue(forward, "Host"), spec.hub.logSinkHostname);
-          assert.equal(getValue(forward, "Port"), "24224");
-          assert.equal(getValue(forward, "tls.vhost"), spec.hub.logSinkHostname);
-          const modifier = named(config.filters, "record_modifier")!;
-          assert.deepEqual(
-            modifier.entries.filter(([k]) => k === "Record").map(([, v]) => v),
-            [`cluster ${spoke.name}`, `region ${spoke.region}`],
-          );
+          assert.deepEqual(logPipelineProblems(config), [], spoke.name);
+          const forward = named(config.pipeline.outputs, "forward");
+          assert.equal(forward.host, spec.hub.logSinkHostname);
+          assert.equal(forward.port, 24224);
+          assert.equal(forward["tls.vhost"], spec.hub.logSinkHostname);
+          // Logs and metrics of a spoke join on cluster and region: the record fields hold exactly
+          // the spoke Prometheus' external_labels.
+          const prometheus = YAML.parse(
+            configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-config", "monitoring"))[
+              "prometheus.yml"
+            ],
+          ) as PrometheusConfig;
+          const labels = prometheus.global.external_labels;
+          assert.deepEqual(valuesOf(named(config.pipeline.filters, "record_modifier").record), [
+            `cluster ${labels.cluster}`,
+            `region ${labels.region}`,
+          ]);
+          assert.equal(labels.cluster, spoke.name, "the spoke's name, not its cluster key");
         }
-        const sink = configMapData(
+        const sink = fluentBitConfigOf(
           findObject(e, spec.hub.cluster, "ConfigMap", "log-sink-config", "logging"),
         );
-        const { config, parsers } = fluentBitFiles(sink["fluent-bit.conf"]);
-        assert.deepEqual(checkFluentBitConfig(config, parsers), []);
+        assert.deepEqual(logPipelineProblems(sink), []);
       });
 
       it("scrapes each spoke's followers over verified HTTPS on 443 and serves the spoke's API only with mTLS", () => {
@@ -606,13 +601,13 @@ describe("observability components through the mocks", () => {
       password: "PLACEHOLDER-es-password",
     });
     const conf = configMapData(findObject(e, "stg-mgmt", "ConfigMap", "log-sink-config", "logging"))[
-      "fluent-bit.conf"
+      "fluent-bit.yaml"
     ];
-    const output = fluentBitFiles(conf).config.outputs[0];
-    assert.equal(getValue(output, "Name"), "es");
-    assert.equal(getValue(output, "Host"), "es.logging.acme.internal");
-    assert.equal(getValue(output, "HTTP_User"), "${LOG_SINK_USER}");
-    assert.equal(getValue(output, "HTTP_Passwd"), "${LOG_SINK_PASSWORD}");
+    const output = readFluentBitYaml(conf).pipeline.outputs[0];
+    assert.equal(output.name, "es");
+    assert.equal(output.host, "es.logging.acme.internal");
+    assert.equal(output.http_user, "${LOG_SINK_USER}");
+    assert.equal(output.http_passwd, "${LOG_SINK_PASSWORD}");
     assert.doesNotMatch(conf, /PLACEHOLDER-es-password|conjur-writer/);
     const env = (findObject(e, "stg-mgmt", "Deployment", "log-sink", "logging").inputs as Json).spec.template
       .spec.containers[0].env;

@@ -1,7 +1,13 @@
 // The stack spec: every validation rule, key paths, all errors at once, unknown keys, defaults.
 import { strict as assert } from "node:assert";
 import { buildStackSpec, ConfigError, formatConfigError, StackSpec } from "../stacks/spec";
-import { certificateNameCovers, imagePinProblem, isQuantity, parseIpv4Cidr } from "../stacks/validators";
+import {
+  certificateNameCovers,
+  imagePinProblem,
+  imageTagVersion,
+  isQuantity,
+  parseIpv4Cidr,
+} from "../stacks/validators";
 import { STACKS, stackConfig } from "./support/stacks";
 
 /** The `hubspoke:` part of a stack file, prefix removed, as the loader hands it to buildStackSpec. */
@@ -161,6 +167,17 @@ describe("stack spec", () => {
       assertError(errors, "images.postgres", /has no tag/);
     });
 
+    it("a Fluent Bit image older than 3.2, which cannot read the YAML configuration", () => {
+      assertError(
+        errorsFor((c) => (c.images = { fluentBit: "fluent/fluent-bit:3.1.9" })),
+        "images.fluentBit",
+        /Fluent Bit 3\.1 cannot read the generated YAML configuration: use 3\.2 or later/,
+      );
+      for (const fluentBit of ["fluent/fluent-bit:3.2.4", "fluent/fluent-bit:5.1.1-20261117"]) {
+        assert.equal(specFor((c) => (c.images = { fluentBit })).images.fluentBit, fluentBit);
+      }
+    });
+
     it("a reference to an undefined cluster, and a cluster used twice", () => {
       const errors = errorsFor((c) => {
         c.spokes[0].cluster = "nowhere";
@@ -304,5 +321,17 @@ describe("spec value checks", () => {
     assert.equal(imagePinProblem("registry:5000/x:1.2.3"), undefined);
     assert.match(imagePinProblem("registry:5000/x") ?? "", /no tag/);
     assert.match(imagePinProblem("x:latest") ?? "", /latest/);
+  });
+
+  it("reads the release an image's tag names, before a digest too, and nothing from other tags", () => {
+    assert.deepEqual(imageTagVersion("fluent/fluent-bit:5.1.1"), { major: 5, minor: 1 });
+    assert.deepEqual(imageTagVersion("registry:5000/fluent-bit:v3.2"), { major: 3, minor: 2 });
+    assert.deepEqual(imageTagVersion("fluent/fluent-bit:5.1.1-20261117"), { major: 5, minor: 1 });
+    assert.deepEqual(imageTagVersion(`fluent/fluent-bit:4.2.0@sha256:${"a".repeat(64)}`), {
+      major: 4,
+      minor: 2,
+    });
+    for (const image of [`fluent/fluent-bit@sha256:${"a".repeat(64)}`, "fluent/fluent-bit:stable", "x"])
+      assert.equal(imageTagVersion(image), undefined, image);
   });
 });

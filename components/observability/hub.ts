@@ -49,7 +49,12 @@ import {
   type AlertingRule,
   type RuleFile,
 } from "./prometheus";
-import { buildHubSinkConfig, renderFluentBitConfig, type SinkDestination } from "./fluentbit";
+import {
+  buildHubSinkConfig,
+  CLIENT_CERTS_NOT_ENFORCED_NOTE,
+  renderFluentBitYaml,
+  type SinkDestination,
+} from "./fluentbit";
 import { buildFederationDashboard } from "./dashboard";
 import {
   CALLS_KUBE_API,
@@ -59,7 +64,7 @@ import {
   FLUENT_BIT_HEALTH_PATH,
   FLUENT_BIT_PATHS,
   fluentBitCommand,
-  fluentBitKnowsVerifyClientCert,
+  fluentBitRequiresClientCerts,
   fluentBitTlsFile,
   FORWARD_SHARED_KEY_ENV,
   HUB_PROMETHEUS_RESOURCES,
@@ -429,7 +434,9 @@ export class HubObservability extends pulumi.ComponentResource {
       };
       destinationPort = sink.port;
     }
-    const sinkConf = renderFluentBitConfig(
+    // Releases before 5 refuse to start on tls.verify_client_cert (see docs/observability.md).
+    const requireClientCert = fluentBitRequiresClientCerts(spec.images.fluentBit);
+    const sinkConf = renderFluentBitYaml(
       buildHubSinkConfig({
         listenPort: LOG_FORWARD_PORT,
         caFile: fluentBitTlsFile("ca.crt"),
@@ -440,9 +447,9 @@ export class HubObservability extends pulumi.ComponentResource {
         storagePath: FLUENT_BIT_PATHS.sinkBuffer,
         storageTotalLimit: SINK_BUFFER.storageTotalLimit,
         memBufLimit: SINK_BUFFER.memBufLimit,
-        // Older releases refuse to start on tls.verify_client_cert (see docs/observability.md).
-        requireClientCert: fluentBitKnowsVerifyClientCert(spec.images.fluentBit),
+        requireClientCert,
       }),
+      requireClientCert ? [] : [CLIENT_CERTS_NOT_ENFORCED_NOTE],
     );
     const sinkConfig = new k8s.core.v1.ConfigMap(
       `${name}-log-sink-config`,

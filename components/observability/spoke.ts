@@ -39,7 +39,7 @@ import {
   buildSpokeWebConfig,
   renderPrometheusYaml,
 } from "./prometheus";
-import { buildSpokeForwarderConfig, renderFluentBitConfig, renderParsers } from "./fluentbit";
+import { buildSpokeForwarderConfig, renderFluentBitYaml } from "./fluentbit";
 import {
   CALLS_KUBE_API,
   CONFIG_HASH_ANNOTATION,
@@ -50,7 +50,6 @@ import {
   FLUENT_BIT_PATHS,
   FLUENT_BIT_RESOURCES,
   fluentBitCommand,
-  fluentBitFile,
   fluentBitTlsFile,
   FORWARD_SHARED_KEY_ENV,
   FORWARDER_BUFFER,
@@ -369,29 +368,28 @@ export class SpokeObservability extends pulumi.ComponentResource {
       loggingOpts,
     );
 
-    const forwarder = buildSpokeForwarderConfig({
-      cluster: spoke.name,
-      region: spoke.region,
-      hubHost: spec.hub.logSinkHostname,
-      hubPort: LOG_FORWARD_PORT,
-      tlsServerName: spec.hub.logSinkHostname,
-      caFile: fluentBitTlsFile("ca.crt"),
-      certFile: fluentBitTlsFile("tls.crt"),
-      keyFile: fluentBitTlsFile("tls.key"),
-      sharedKeyEnv: FORWARD_SHARED_KEY_ENV,
-      storagePath: FLUENT_BIT_PATHS.forwarderState,
-      storageTotalLimit: FORWARDER_BUFFER.storageTotalLimit,
-      memBufLimit: FORWARDER_BUFFER.memBufLimit,
-      conjurNamespace: CONJUR_NAMESPACE,
-      parsersFile: fluentBitFile("parsersFile"),
-    });
-    const forwarderConf = renderFluentBitConfig(forwarder.config);
-    const parsersConf = renderParsers(forwarder.parsers);
+    const forwarderConf = renderFluentBitYaml(
+      buildSpokeForwarderConfig({
+        cluster: spoke.name,
+        region: spoke.region,
+        hubHost: spec.hub.logSinkHostname,
+        hubPort: LOG_FORWARD_PORT,
+        tlsServerName: spec.hub.logSinkHostname,
+        caFile: fluentBitTlsFile("ca.crt"),
+        certFile: fluentBitTlsFile("tls.crt"),
+        keyFile: fluentBitTlsFile("tls.key"),
+        sharedKeyEnv: FORWARD_SHARED_KEY_ENV,
+        storagePath: FLUENT_BIT_PATHS.forwarderState,
+        storageTotalLimit: FORWARDER_BUFFER.storageTotalLimit,
+        memBufLimit: FORWARDER_BUFFER.memBufLimit,
+        conjurNamespace: CONJUR_NAMESPACE,
+      }),
+    );
     const forwarderConfig = new k8s.core.v1.ConfigMap(
       `${name}-fluent-bit-config`,
       {
         metadata: loggingMeta("fluent-bit-config", "fluent-bit"),
-        data: { [FLUENT_BIT_PATHS.configFile]: forwarderConf, [FLUENT_BIT_PATHS.parsersFile]: parsersConf },
+        data: { [FLUENT_BIT_PATHS.configFile]: forwarderConf },
       },
       loggingOpts,
     );
@@ -440,7 +438,7 @@ export class SpokeObservability extends pulumi.ComponentResource {
               labels: workloadLabels(FLUENT_BIT_NAME, "fluent-bit"),
               annotations: {
                 ...CALLS_KUBE_API,
-                [CONFIG_HASH_ANNOTATION]: configHash(forwarderConf, parsersConf),
+                [CONFIG_HASH_ANNOTATION]: configHash(forwarderConf),
                 // The spoke Prometheus scrapes its buffer and retry metrics (annotated-pods job).
                 "prometheus.io/scrape": "true",
                 "prometheus.io/port": String(FLUENT_BIT_HTTP_PORT),

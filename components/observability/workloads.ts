@@ -5,6 +5,7 @@ import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
 import type { SpokeSpec } from "../../stacks/spec";
+import { imageTagVersion } from "../../stacks/validators";
 import { PROMETHEUS_PORT } from "./model";
 
 /** Where the Prometheus containers find their files (config, rules, web config, TLS, TSDB). */
@@ -88,8 +89,8 @@ export const HUB_PROMETHEUS_RESOURCES: Resources = {
 export const FLUENT_BIT_PATHS = {
   binary: "/fluent-bit/bin/fluent-bit",
   configDir: "/fluent-bit/etc",
-  configFile: "fluent-bit.conf",
-  parsersFile: "parsers.conf",
+  /** YAML (the extension tells Fluent Bit the format); the Conjur parsers are inline. */
+  configFile: "fluent-bit.yaml",
   tlsDir: "/fluent-bit/tls",
   /** The node's logs (container logs are symlinks into /var/log/pods). */
   hostLogs: "/var/log",
@@ -99,8 +100,8 @@ export const FLUENT_BIT_PATHS = {
   sinkBuffer: "/var/fluent-bit/sink",
 } as const;
 
-export function fluentBitFile(key: "configFile" | "parsersFile"): string {
-  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS[key]);
+export function fluentBitConfigPath(): string {
+  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS.configFile);
 }
 
 export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string {
@@ -109,7 +110,7 @@ export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string 
 
 /** The container's command: the image's binary with our config file. */
 export function fluentBitCommand(): { command: string[]; args: string[] } {
-  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitFile("configFile")] };
+  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitConfigPath()] };
 }
 
 /** Env vars the Fluent Bit configs reference as ${VAR}; each is filled from a Secret. */
@@ -143,16 +144,14 @@ export const FLUENT_BIT_METRICS_PATH = "/api/v1/metrics/prometheus";
 export const FLUENT_BIT_HEALTH_PATH = "/api/v1/health";
 
 /**
- * Whether a Fluent Bit image knows `tls.verify_client_cert` (added in 5.0; older releases refuse
- * to start on the unknown key). Only a plain `X.Y.Z` tag of 5 or above counts: a digest or an
- * unusual tag gets the safe answer, false.
+ * Whether the log sink may require client certificates (`tls.verify_client_cert`, added in Fluent
+ * Bit 5.0; older releases refuse to start on the unknown key). False only when the image's tag names
+ * a release before 5: a digest or an unusual tag keeps the requirement, so a wrong guess fails
+ * loudly at start-up instead of silently accepting forwarders without a certificate.
  */
-export function fluentBitKnowsVerifyClientCert(image: string): boolean {
-  const lastSegment = image.slice(image.lastIndexOf("/") + 1);
-  if (lastSegment.includes("@")) return false;
-  const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : "";
-  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-[A-Za-z0-9.-]+)?$/.exec(tag);
-  return match !== null && Number(match[1]) >= 5;
+export function fluentBitRequiresClientCerts(image: string): boolean {
+  const version = imageTagVersion(image);
+  return version === undefined || version.major >= 5;
 }
 
 /**

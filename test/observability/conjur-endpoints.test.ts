@@ -18,7 +18,7 @@ import {
   configHash,
   federationHostPort,
   fluentBitCommand,
-  fluentBitKnowsVerifyClientCert,
+  fluentBitRequiresClientCerts,
   parseCredentials,
   prometheusArgs,
 } from "../../components/observability/workloads";
@@ -281,26 +281,29 @@ describe("observability: values the components share", () => {
   it("runs Fluent Bit's binary on the mounted config file", () => {
     assert.deepEqual(fluentBitCommand(), {
       command: ["/fluent-bit/bin/fluent-bit"],
-      args: ["-c", "/fluent-bit/etc/fluent-bit.conf"],
+      args: ["-c", "/fluent-bit/etc/fluent-bit.yaml"],
     });
   });
 
-  it("asks Fluent Bit to require client certificates only from release 5, which knows tls.verify_client_cert", () => {
+  it("requires client certificates at the sink unless the image's tag names a release before 5", () => {
     for (const image of [
       "fluent/fluent-bit:3.2.4",
       "fluent/fluent-bit:4.2.0",
       "registry:5000/fluent-bit:4.0.1",
+      `fluent/fluent-bit:3.2.4@sha256:${"a".repeat(64)}`,
     ])
-      assert.equal(fluentBitKnowsVerifyClientCert(image), false, image);
+      assert.equal(fluentBitRequiresClientCerts(image), false, image);
     for (const image of [
-      "fluent/fluent-bit:5.0.0",
+      "fluent/fluent-bit:5.1.1",
+      "fluent/fluent-bit:5.1.1-20261117",
       "registry.acme.internal:5000/fluent/fluent-bit:v5.1",
       "fluent-bit:6.0.2-debug",
+      // A digest or an unusual tag says nothing about the release: keep the requirement, so an
+      // old image fails at start-up (unknown key) rather than accepting forwarders without a certificate.
+      `fluent/fluent-bit@sha256:${"a".repeat(64)}`,
+      "fluent/fluent-bit:stable",
     ])
-      assert.equal(fluentBitKnowsVerifyClientCert(image), true, image);
-    // A digest or an unusual tag says nothing about the version: the answer that always starts.
-    assert.equal(fluentBitKnowsVerifyClientCert(`fluent/fluent-bit@sha256:${"a".repeat(64)}`), false);
-    assert.equal(fluentBitKnowsVerifyClientCert("fluent/fluent-bit:stable"), false);
+      assert.equal(fluentBitRequiresClientCerts(image), true, image);
   });
 
   it("splits user:password at the first colon and names only the config key when the value is malformed", () => {

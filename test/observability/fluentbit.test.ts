@@ -1,239 +1,160 @@
-// Fluent Bit classic-format model, builders, golden files, structural checks and Conjur parsers.
+// The Fluent Bit configs as data: what the spoke forwarder and the hub sink hold, the properties
+// that keep logs from being lost or leaked, the rendered YAML read back, and the Conjur parsers'
+// regexes. Whether Fluent Bit accepts and runs them is fluentbit-binary.test.ts' job.
 import * as assert from "node:assert/strict";
 import {
+  CLIENT_CERTS_NOT_ENFORCED_NOTE,
   CONJUR_AUDIT_REGEX,
   CONJUR_AUDIT_TIME_FORMAT,
   CONJUR_LOG_REGEX,
   CONJUR_LOG_TIME_FORMAT,
   buildHubSinkConfig,
   buildSpokeForwarderConfig,
-  checkFluentBitConfig,
-  classicToConfig,
-  classicToParsers,
-  getValue,
-  getValues,
-  parseFluentBitClassic,
-  renderFluentBitConfig,
-  renderParsers,
-  type FluentBitConfig,
-  type ParsersFile,
-  type Section,
+  renderFluentBitYaml,
+  type FluentBitYaml,
 } from "../../components/observability/fluentbit";
 import { ELASTICSEARCH, OPENSEARCH, forwarderInput, sinkInput } from "./support/fixtures";
-import { assertMatchesGolden } from "./support/golden";
+import { logPipelineProblems, named, readFluentBitYaml, valuesOf } from "./support/fluent-bit-config";
 
-const NO_PARSERS: ParsersFile = { parsers: [] };
-
-function section(cfg: FluentBitConfig, kind: "inputs" | "filters" | "outputs", name: string): Section {
-  const found = cfg[kind].find((s) => getValue(s, "Name") === name);
-  assert.ok(found, `no ${kind} section named ${name}`);
-  return found;
-}
-
-/** A copy of `cfg` whose first section named `name` has `key` set to `value` (or removed when undefined). */
-function withEntry(
-  cfg: FluentBitConfig,
+/** A copy of `config` with `edit` applied to its first section named `name` in `kind`. */
+function withSection(
+  config: FluentBitYaml,
   kind: "inputs" | "filters" | "outputs",
   name: string,
-  key: string,
-  value: string | undefined,
-): FluentBitConfig {
-  const copy: FluentBitConfig = structuredClone(cfg);
-  const target = copy[kind].find((s) => getValue(s, "Name") === name);
+  edit: (section: Record<string, unknown>) => void,
+): FluentBitYaml {
+  const copy = structuredClone(config) as FluentBitYaml & {
+    pipeline: Record<string, Record<string, unknown>[] | undefined>;
+  };
+  const target = copy.pipeline[kind]?.find((s) => s.name === name);
   assert.ok(target, `no ${kind} section named ${name}`);
-  const others = target.entries.filter(([k]) => k.toLowerCase() !== key.toLowerCase());
-  target.entries = value === undefined ? others : [...others, [key, value]];
+  edit(target);
   return copy;
 }
 
-describe("observability: Fluent Bit classic format", () => {
-  it("renders sections with aligned, indented Key value lines", () => {
-    const text = renderFluentBitConfig({
-      service: { Flush: "1", Log_Level: "info" },
-      inputs: [
-        {
-          entries: [
-            ["Name", "dummy"],
-            ["Tag", "t"],
-          ],
-        },
-      ],
-      filters: [],
-      outputs: [
-        {
-          entries: [
-            ["Name", "stdout"],
-            ["Match", "*"],
-          ],
-        },
-      ],
-    });
-    assert.equal(
-      text,
-      "[SERVICE]\n    Flush     1\n    Log_Level info\n\n[INPUT]\n    Name dummy\n    Tag  t\n\n[OUTPUT]\n    Name  stdout\n    Match *\n",
-    );
+describe("observability: Fluent Bit YAML", () => {
+  const forwarder = buildSpokeForwarderConfig(forwarderInput());
+
+  it("renders plain data with the yaml library and reads back to the same data", () => {
+    for (const config of [
+      forwarder,
+      buildHubSinkConfig(sinkInput(OPENSEARCH)),
+      buildHubSinkConfig(sinkInput({ kind: "stdout" })),
+    ]) {
+      assert.deepEqual(readFluentBitYaml(renderFluentBitYaml(config)), config);
+    }
   });
 
-  it("reads its own output back to the same model (config and parsers)", () => {
-    const { config, parsers } = buildSpokeForwarderConfig(forwarderInput());
-    assert.deepEqual(classicToConfig(parseFluentBitClassic(renderFluentBitConfig(config))), config);
-    assert.deepEqual(classicToParsers(parseFluentBitClassic(renderParsers(parsers))), parsers);
-    const sink = buildHubSinkConfig(sinkInput(OPENSEARCH));
-    assert.deepEqual(classicToConfig(parseFluentBitClassic(renderFluentBitConfig(sink))), sink);
+  it("puts service, parsers and pipeline at the top level, and inputs, filters and outputs in the pipeline", () => {
+    assert.deepEqual(Object.keys(forwarder), ["service", "parsers", "pipeline"]);
+    assert.deepEqual(Object.keys(forwarder.pipeline), ["inputs", "filters", "outputs"]);
+    const text = renderFluentBitYaml(forwarder);
+    assert.match(text, /^service:\n/);
+    assert.match(text, /^pipeline:\n {2}inputs:\n {4}- name: tail\n/m);
   });
 
-  it("keeps repeated keys in order, such as several Parser entries of one filter", () => {
-    const [parsed] = parseFluentBitClassic("[FILTER]\n    Name parser\n    Parser a\n    Parser b\n");
-    assert.deepEqual(getValues(parsed, "parser"), ["a", "b"]);
+  it("writes a list value as a YAML sequence, which Fluent Bit applies once per item in order", () => {
+    const text = renderFluentBitYaml(forwarder);
+    assert.match(text, /\n {6}parser:\n {8}- conjur\n {8}- conjur_audit\n/);
   });
 
-  it("treats keys and section headers case-insensitively, as Fluent Bit does", () => {
-    const cfg = classicToConfig(
-      parseFluentBitClassic(
-        "[service]\n    storage.path /s\n[input]\n    NAME tail\n    Storage.Type filesystem\n",
-      ),
-    );
-    assert.equal(getValue(cfg.inputs[0], "name"), "tail");
-    assert.equal(getValue(cfg.inputs[0], "storage.type"), "filesystem");
-    assert.deepEqual(checkFluentBitConfig(cfg, NO_PARSERS), []);
-  });
-
-  it("skips comments and blank lines, accepts CRLF, keeps spaces inside values", () => {
-    const sections = parseFluentBitClassic(
-      "# top\r\n[PARSER]\r\n    # note\r\n\r\n    Regex ^(?<a>x y)$\r\n",
-    );
-    assert.deepEqual(sections, [{ header: "PARSER", entries: [["Regex", "^(?<a>x y)$"]] }]);
-  });
-
-  it("rejects text it cannot represent faithfully", () => {
-    assert.throws(() => parseFluentBitClassic("    Name tail\n"), /line 1: entry outside of any section/);
-    assert.throws(() => parseFluentBitClassic("[INPUT]\n    Name\n"), /line 2: key "Name" has no value/);
-    assert.throws(
-      () => parseFluentBitClassic("@INCLUDE other.conf\n"),
-      /directive "@INCLUDE" is not supported/,
-    );
-    assert.throws(
-      () => parseFluentBitClassic("[INPUT]\nName tail\n"),
-      /line 2: expected a \[SECTION\] header/,
-    );
-    assert.throws(() => parseFluentBitClassic("[INPUT]\n    Name ta\ril\n"), /stray carriage return/);
-    assert.throws(
-      () => classicToConfig(parseFluentBitClassic("[PARSER]\n    Name x\n")),
-      /unexpected section \[PARSER\]/,
-    );
-    assert.throws(
-      () => classicToConfig(parseFluentBitClassic("[SERVICE]\n    a 1\n[SERVICE]\n    b 2\n")),
-      /more than one \[SERVICE\]/,
-    );
-  });
-
-  it("refuses to render values with newlines, control characters, surrounding spaces, empty values and bad keys", () => {
-    const render = (entries: Array<[string, string]>) =>
-      renderFluentBitConfig({ service: { Flush: "1" }, inputs: [{ entries }], filters: [], outputs: [] });
-    assert.throws(() => render([["Name", "tail\n[OUTPUT]"]]), /newline/);
-    assert.throws(() => render([["Name", "tail\r"]]), /newline/);
-    assert.throws(() => render([["Name", "ta\u0000il"]]), /control character/);
-    assert.throws(() => render([["Name", " tail"]]), /whitespace/);
-    assert.throws(() => render([["Name", ""]]), /empty/);
-    assert.throws(() => render([["Na me", "tail"]]), /not a valid key/);
-    assert.throws(() => render([]), /no entries/);
+  it("keeps long regexes on one line and notes as comments above the configuration", () => {
+    const text = renderFluentBitYaml(forwarder, ["first note", "second note"]);
+    assert.match(text, /^# first note\n# second note\n/);
+    const regexLine = text.split("\n").find((l) => l.includes("regex:") && l.includes("request_id"));
+    assert.ok(regexLine?.includes("(?<message>.*))?$"), "the whole Conjur regex on one line");
   });
 });
 
 describe("observability: spoke log forwarder", () => {
-  const { config, parsers } = buildSpokeForwarderConfig(forwarderInput());
-
-  it("matches the reviewed golden files byte for byte", () => {
-    assertMatchesGolden("fluent-bit-spoke.conf", renderFluentBitConfig(config));
-    assertMatchesGolden("fluent-bit-spoke-parsers.conf", renderParsers(parsers));
-  });
+  const config = buildSpokeForwarderConfig(forwarderInput());
+  const { inputs, filters = [], outputs } = config.pipeline;
 
   it("buffers on disk and serves health checks on port 2020", () => {
     assert.equal(config.service["storage.path"], "/var/fluent-bit/state");
     assert.equal(config.service["storage.sync"], "normal");
     assert.equal(config.service["storage.backlog.mem_limit"], "50M");
-    assert.equal(config.service.Parsers_File, "/fluent-bit/etc/parsers.conf");
-    assert.equal(config.service.HTTP_Server, "On");
-    assert.equal(config.service.HTTP_Port, "2020");
-    assert.equal(config.service.Health_Check, "On");
+    assert.equal(config.service.http_server, "On");
+    assert.equal(config.service.http_port, 2020);
+    assert.equal(config.service.health_check, "On");
   });
 
   it("tails container logs with the CRI multiline parser, offsets in a DB and filesystem buffering", () => {
-    const tail = section(config, "inputs", "tail");
-    assert.equal(getValue(tail, "Path"), "/var/log/containers/*.log");
-    assert.equal(getValue(tail, "multiline.parser"), "cri");
-    assert.equal(getValue(tail, "Tag"), "kube.*");
-    assert.equal(getValue(tail, "DB"), "/var/fluent-bit/state/tail-containers.db");
-    assert.equal(getValue(tail, "storage.type"), "filesystem");
-    assert.equal(getValue(tail, "Mem_Buf_Limit"), "50M");
-    assert.equal(getValue(tail, "Skip_Long_Lines"), "On");
+    const tail = named(inputs, "tail");
+    assert.equal(tail.path, "/var/log/containers/*.log");
+    assert.equal(tail["multiline.parser"], "cri");
+    assert.equal(tail.tag, "kube.*");
+    assert.equal(tail.db, "/var/fluent-bit/state/tail-containers.db");
+    assert.equal(tail["storage.type"], "filesystem");
+    assert.equal(tail.mem_buf_limit, "50M");
+    assert.equal(tail.skip_long_lines, "On");
   });
 
   it("enriches with Kubernetes metadata, parses Conjur's namespace with the Conjur parsers, and stamps cluster and region", () => {
-    const kubernetes = section(config, "filters", "kubernetes");
-    assert.equal(getValue(kubernetes, "Merge_Log"), "On");
-    assert.equal(getValue(kubernetes, "Keep_Log"), "Off");
-    assert.equal(getValue(kubernetes, "K8S-Logging.Parser"), "On");
-    const parser = section(config, "filters", "parser");
-    assert.equal(getValue(parser, "Match"), "kube.*_conjur-system_*");
-    assert.deepEqual(getValues(parser, "Parser"), ["conjur", "conjur_audit"]);
-    assert.equal(getValue(parser, "Key_Name"), "log");
-    const modifier = section(config, "filters", "record_modifier");
-    assert.deepEqual(getValues(modifier, "Record"), ["cluster eu-payments", "region eu-west-1"]);
+    const kubernetes = named(filters, "kubernetes");
+    assert.equal(kubernetes.merge_log, "On");
+    assert.equal(kubernetes.keep_log, "Off");
+    assert.equal(kubernetes["k8s-logging.parser"], "On");
+    const parser = named(filters, "parser");
+    assert.equal(parser.match, "kube.*_conjur-system_*");
+    assert.deepEqual(valuesOf(parser.parser), ["conjur", "conjur_audit"]);
+    assert.equal(parser.key_name, "log");
+    const modifier = named(filters, "record_modifier");
+    assert.equal(modifier.match, "*");
+    assert.deepEqual(valuesOf(modifier.record), ["cluster eu-payments", "region eu-west-1"]);
     assert.deepEqual(
-      config.filters.map((f) => getValue(f, "Name")),
+      filters.map((f) => f.name),
       ["kubernetes", "parser", "record_modifier"],
     );
   });
 
   it("forwards to the hub over verified mTLS with a shared key from the environment, acked and retried forever", () => {
-    const forward = section(config, "outputs", "forward");
-    const expected: Record<string, string> = {
-      Host: "logs.hub.example.internal",
-      Port: "24224",
+    assert.deepEqual(named(outputs, "forward"), {
+      name: "forward",
+      match: "*",
+      host: "logs.hub.example.internal",
+      port: 24224,
+      self_hostname: "eu-payments",
       tls: "On",
       "tls.verify": "On",
+      "tls.verify_hostname": "On",
       "tls.vhost": "logs.hub.example.internal",
       "tls.ca_file": "/fluent-bit/tls/ca.crt",
       "tls.crt_file": "/fluent-bit/tls/tls.crt",
       "tls.key_file": "/fluent-bit/tls/tls.key",
-      Shared_Key: "${FLUENT_FORWARD_SHARED_KEY}",
-      Require_ack_response: "True",
-      Retry_Limit: "no_limits",
+      shared_key: "${FLUENT_FORWARD_SHARED_KEY}",
+      require_ack_response: "True",
+      retry_limit: "no_limits",
       "storage.total_limit_size": "2G",
-    };
-    for (const [key, value] of Object.entries(expected)) assert.equal(getValue(forward, key), value, key);
+    });
   });
 
-  it("defines the conjur and conjur_audit parsers with their time keys and formats", () => {
-    const [conjur, audit] = parsers.parsers;
-    assert.equal(getValue(conjur, "Name"), "conjur");
-    assert.equal(getValue(conjur, "Regex"), CONJUR_LOG_REGEX);
-    assert.equal(getValue(conjur, "Time_Key"), "time");
-    assert.equal(getValue(conjur, "Time_Format"), "%Y/%m/%d %H:%M:%S %z");
-    assert.equal(getValue(audit, "Name"), "conjur_audit");
-    assert.equal(getValue(audit, "Regex"), CONJUR_AUDIT_REGEX);
-    assert.equal(getValue(audit, "Time_Format"), "%Y-%m-%dT%H:%M:%S.%L%z");
+  it("defines the conjur and conjur_audit parsers inline, with their time keys and formats", () => {
+    const conjur = named(config.parsers, "conjur");
+    assert.equal(conjur.format, "regex");
+    assert.equal(conjur.regex, CONJUR_LOG_REGEX);
+    assert.equal(conjur.time_key, "time");
+    assert.equal(conjur.time_format, "%Y/%m/%d %H:%M:%S %z");
+    const audit = named(config.parsers, "conjur_audit");
+    assert.equal(audit.regex, CONJUR_AUDIT_REGEX);
+    assert.equal(audit.time_format, "%Y-%m-%dT%H:%M:%S.%L%z");
+    assert.equal(config.service.parsers_file, undefined, "no separate parsers file");
   });
 
-  it("passes its own structural checks", () => {
-    assert.deepEqual(checkFluentBitConfig(config, parsers), []);
+  it("loses, leaks and misroutes nothing", () => {
+    assert.deepEqual(logPipelineProblems(config), []);
   });
 
-  it("refuses values that would break the classic format or be expanded as environment variables", () => {
+  it("refuses values that are not what they claim or would be expanded as environment variables", () => {
     assert.throws(() => buildSpokeForwarderConfig(forwarderInput({ cluster: "eu\npayments" })), /cluster/);
     assert.throws(() => buildSpokeForwarderConfig(forwarderInput({ region: "eu west 1" })), /region/);
-    assert.throws(
-      () => buildSpokeForwarderConfig(forwarderInput({ caFile: "/tls/ca.crt\n[OUTPUT]" })),
-      /caFile: value contains a newline/,
-    );
     assert.throws(
       () => buildSpokeForwarderConfig(forwarderInput({ storagePath: "/var/${HOME}" })),
       /storagePath: .*environment variable/,
     );
     assert.throws(
-      () => buildSpokeForwarderConfig(forwarderInput({ storagePath: "relative/dir" })),
-      /absolute path/,
+      () => buildSpokeForwarderConfig(forwarderInput({ caFile: "relative/ca.crt" })),
+      /caFile: .*absolute path/,
     );
     assert.throws(
       () => buildSpokeForwarderConfig(forwarderInput({ sharedKeyEnv: "KEY}${X" })),
@@ -255,65 +176,58 @@ describe("observability: hub log sink", () => {
   const elasticsearch = buildHubSinkConfig(sinkInput(ELASTICSEARCH));
   const stdout = buildHubSinkConfig(sinkInput({ kind: "stdout" }));
 
-  it("matches the reviewed golden files byte for byte", () => {
-    assertMatchesGolden("fluent-bit-hub-sink-opensearch.conf", renderFluentBitConfig(opensearch));
-    assertMatchesGolden("fluent-bit-hub-sink-stdout.conf", renderFluentBitConfig(stdout));
-  });
-
-  it("accepts forwarders over TLS, verifying client certificates against the CA, with the shared key from the environment", () => {
-    const forward = section(opensearch, "inputs", "forward");
-    assert.equal(getValue(forward, "Port"), "24224");
-    assert.equal(getValue(forward, "tls"), "On");
-    assert.equal(getValue(forward, "tls.verify"), "On");
-    assert.equal(getValue(forward, "tls.verify_client_cert"), "On");
-    assert.equal(getValue(forward, "tls.ca_file"), "/fluent-bit/tls/ca.crt");
-    assert.equal(getValue(forward, "Shared_Key"), "${FLUENT_FORWARD_SHARED_KEY}");
-    assert.equal(getValue(forward, "storage.type"), "filesystem");
+  it("accepts forwarders over TLS, requiring client certificates from the CA, with the shared key from the environment", () => {
+    const forward = named(opensearch.pipeline.inputs, "forward");
+    assert.equal(forward.port, 24224);
+    assert.equal(forward.tls, "On");
+    assert.equal(forward["tls.verify"], "On");
+    assert.equal(forward["tls.verify_client_cert"], "On");
+    assert.equal(forward["tls.ca_file"], "/fluent-bit/tls/ca.crt");
+    assert.equal(forward.shared_key, "${FLUENT_FORWARD_SHARED_KEY}");
+    assert.equal(forward["storage.type"], "filesystem");
     assert.equal(opensearch.service["storage.path"], "/var/fluent-bit/sink");
+    assert.equal(opensearch.parsers, undefined);
   });
 
-  it("leaves out tls.verify_client_cert for Fluent Bit releases that do not know it", () => {
+  it("leaves out tls.verify_client_cert for Fluent Bit releases that do not know it, and the rendered config says so", () => {
     const legacy = buildHubSinkConfig(sinkInput(OPENSEARCH, { requireClientCert: false }));
-    assert.equal(getValue(section(legacy, "inputs", "forward"), "tls.verify_client_cert"), undefined);
-    assert.deepEqual(checkFluentBitConfig(legacy, NO_PARSERS), []);
+    assert.equal(named(legacy.pipeline.inputs, "forward")["tls.verify_client_cert"], undefined);
+    assert.deepEqual(logPipelineProblems(legacy), []);
+    assert.match(CLIENT_CERTS_NOT_ENFORCED_NOTE, /client certificates are NOT enforced/);
+    assert.ok(
+      renderFluentBitYaml(legacy, [CLIENT_CERTS_NOT_ENFORCED_NOTE]).startsWith(
+        `# ${CLIENT_CERTS_NOT_ENFORCED_NOTE}\n`,
+      ),
+    );
   });
 
   it("writes to OpenSearch or Elasticsearch over verified TLS with credentials from the environment", () => {
-    const os = section(opensearch, "outputs", "opensearch");
-    const es = section(elasticsearch, "outputs", "es");
+    const os = named(opensearch.pipeline.outputs, "opensearch");
+    const es = named(elasticsearch.pipeline.outputs, "es");
     for (const [out, user, password] of [
       [os, "${OPENSEARCH_USER}", "${OPENSEARCH_PASSWORD}"],
       [es, "${ES_USER}", "${ES_PASSWORD}"],
     ] as const) {
-      assert.equal(getValue(out, "tls"), "On");
-      assert.equal(getValue(out, "tls.verify"), "On");
-      assert.equal(getValue(out, "HTTP_User"), user);
-      assert.equal(getValue(out, "HTTP_Passwd"), password);
-      assert.equal(getValue(out, "Suppress_Type_Name"), "On");
-      assert.equal(getValue(out, "Generate_ID"), "On");
-      assert.equal(getValue(out, "Retry_Limit"), "no_limits");
-      assert.equal(getValue(out, "storage.total_limit_size"), "8G");
-      assert.equal(getValue(out, "Index"), "conjur-logs");
+      assert.equal(out.tls, "On");
+      assert.equal(out["tls.verify"], "On");
+      assert.equal(out.http_user, user);
+      assert.equal(out.http_passwd, password);
+      assert.equal(out.suppress_type_name, "On");
+      assert.equal(out.generate_id, "On");
+      assert.equal(out.retry_limit, "no_limits");
+      assert.equal(out["storage.total_limit_size"], "8G");
+      assert.equal(out.index, "conjur-logs");
     }
-    assert.equal(getValue(os, "tls.ca_file"), "/fluent-bit/tls/opensearch-ca.crt");
-    assert.equal(getValue(es, "tls.ca_file"), undefined, "system trust store when no CA is given");
+    assert.equal(os["tls.ca_file"], "/fluent-bit/tls/opensearch-ca.crt");
+    assert.equal(es["tls.ca_file"], undefined, "system trust store when no CA is given");
   });
 
   it("can print to stdout instead, for a sink without a search cluster", () => {
-    assert.deepEqual(stdout.outputs, [
-      {
-        entries: [
-          ["Name", "stdout"],
-          ["Match", "*"],
-          ["Format", "json_lines"],
-        ],
-      },
-    ]);
+    assert.deepEqual(stdout.pipeline.outputs, [{ name: "stdout", match: "*", format: "json_lines" }]);
   });
 
-  it("passes its own structural checks for every destination", () => {
-    for (const cfg of [opensearch, elasticsearch, stdout])
-      assert.deepEqual(checkFluentBitConfig(cfg, NO_PARSERS), []);
+  it("loses, leaks and misroutes nothing, for every destination", () => {
+    for (const cfg of [opensearch, elasticsearch, stdout]) assert.deepEqual(logPipelineProblems(cfg), []);
   });
 
   it("refuses unsafe destination values", () => {
@@ -336,126 +250,51 @@ describe("observability: hub log sink", () => {
   });
 });
 
-describe("observability: checkFluentBitConfig catches each defect", () => {
-  const { config, parsers } = buildSpokeForwarderConfig(forwarderInput());
+describe("observability: logPipelineProblems (the tests' check of every config) catches each defect", () => {
+  const forwarder = buildSpokeForwarderConfig(forwarderInput());
   const sink = buildHubSinkConfig(sinkInput(OPENSEARCH));
 
-  it("an output without tls On", () => {
-    assert.deepEqual(checkFluentBitConfig(withEntry(config, "outputs", "forward", "tls", "Off"), parsers), [
-      "output[0] (forward): tls must be On",
-    ]);
-  });
-
-  it("an output without tls.verify On, including when it is left to the default", () => {
+  it("an output without tls On or tls.verify On", () => {
     assert.deepEqual(
-      checkFluentBitConfig(withEntry(config, "outputs", "forward", "tls.verify", "off"), parsers),
-      ["output[0] (forward): tls.verify must be On"],
+      logPipelineProblems(withSection(forwarder, "outputs", "forward", (s) => (s.tls = "Off"))),
+      ["output forward: tls must be On"],
     );
     assert.deepEqual(
-      checkFluentBitConfig(withEntry(sink, "outputs", "opensearch", "tls.verify", undefined), NO_PARSERS),
-      ["output[0] (opensearch): tls.verify must be On"],
+      logPipelineProblems(withSection(sink, "outputs", "opensearch", (s) => delete s["tls.verify"])),
+      ["output opensearch: tls.verify must be On"],
+    );
+  });
+
+  it("a network output with the default retry limit or no buffer bound", () => {
+    assert.deepEqual(
+      logPipelineProblems(withSection(forwarder, "outputs", "forward", (s) => delete s.retry_limit)),
+      ["output forward: retry_limit must be no_limits (the default of 1 drops logs)"],
+    );
+    assert.deepEqual(
+      logPipelineProblems(
+        withSection(sink, "outputs", "opensearch", (s) => delete s["storage.total_limit_size"]),
+      ),
+      ["output opensearch: storage.total_limit_size must bound the buffer"],
     );
   });
 
   it("filesystem buffering without storage.path", () => {
-    const broken = structuredClone(config);
+    const broken = structuredClone(forwarder) as { service: Record<string, unknown> };
     delete broken.service["storage.path"];
-    assert.deepEqual(checkFluentBitConfig(broken, parsers), [
-      "service: storage.path must be set when an input uses storage.type filesystem",
+    assert.deepEqual(logPipelineProblems(broken as FluentBitYaml), [
+      "service: storage.path must be set when an input buffers on the filesystem",
     ]);
   });
 
-  it("a network output with the default retry limit", () => {
+  it("a literal shared key or password instead of an environment reference", () => {
     assert.deepEqual(
-      checkFluentBitConfig(withEntry(config, "outputs", "forward", "Retry_Limit", undefined), parsers),
-      [
-        "output[0] (forward): Retry_Limit must be no_limits (the default of 1 drops logs after one failed flush)",
-      ],
-    );
-    assert.equal(
-      checkFluentBitConfig(withEntry(config, "outputs", "forward", "Retry_Limit", "5"), parsers).length,
-      1,
+      logPipelineProblems(withSection(forwarder, "outputs", "forward", (s) => (s.shared_key = "s3cr3t"))),
+      ["forward: shared_key must be an environment reference like ${VAR}"],
     );
     assert.deepEqual(
-      checkFluentBitConfig(withEntry(config, "outputs", "forward", "Retry_Limit", "False"), parsers),
-      [],
+      logPipelineProblems(withSection(sink, "outputs", "opensearch", (s) => (s.http_passwd = "hunter2"))),
+      ["opensearch: http_passwd must be an environment reference like ${VAR}"],
     );
-  });
-
-  it("a network output without storage.total_limit_size", () => {
-    assert.deepEqual(
-      checkFluentBitConfig(
-        withEntry(sink, "outputs", "opensearch", "storage.total_limit_size", undefined),
-        NO_PARSERS,
-      ),
-      ["output[0] (opensearch): storage.total_limit_size must bound the filesystem buffer"],
-    );
-  });
-
-  it("a parser filter naming a parser the parsers file does not define", () => {
-    const missing = { parsers: parsers.parsers.filter((p) => getValue(p, "Name") !== "conjur_audit") };
-    assert.deepEqual(checkFluentBitConfig(config, missing), [
-      'filter[1] (parser): parser "conjur_audit" is not defined in the parsers file',
-    ]);
-  });
-
-  it("an input Parser that is not defined", () => {
-    assert.deepEqual(checkFluentBitConfig(withEntry(config, "inputs", "tail", "Parser", "json"), parsers), [
-      'input[0] (tail): parser "json" is not defined in the parsers file',
-    ]);
-  });
-
-  it("a multiline parser that is neither built in nor defined, while cri and docker are built in", () => {
-    assert.deepEqual(
-      checkFluentBitConfig(withEntry(config, "inputs", "tail", "multiline.parser", "docker, cri"), parsers),
-      [],
-    );
-    assert.deepEqual(
-      checkFluentBitConfig(
-        withEntry(config, "inputs", "tail", "multiline.parser", "cri, conjur_ml"),
-        parsers,
-      ),
-      ['input[0] (tail): multiline parser "conjur_ml" is neither built in nor defined in the parsers file'],
-    );
-    const withMultiline: ParsersFile = {
-      ...parsers,
-      multilineParsers: [
-        {
-          entries: [
-            ["name", "conjur_ml"],
-            ["type", "regex"],
-          ],
-        },
-      ],
-    };
-    assert.deepEqual(
-      checkFluentBitConfig(
-        withEntry(config, "inputs", "tail", "multiline.parser", "cri, conjur_ml"),
-        withMultiline,
-      ),
-      [],
-    );
-  });
-
-  it("a literal Shared_Key or HTTP_Passwd instead of an environment reference", () => {
-    assert.deepEqual(
-      checkFluentBitConfig(withEntry(config, "outputs", "forward", "Shared_Key", "s3cr3t"), parsers),
-      ["output[0] (forward): Shared_Key must be an environment reference like ${VAR}, not a literal"],
-    );
-    assert.deepEqual(
-      checkFluentBitConfig(withEntry(sink, "inputs", "forward", "shared_key", "${A}x"), NO_PARSERS),
-      ["input[0] (forward): shared_key must be an environment reference like ${VAR}, not a literal"],
-    );
-    assert.deepEqual(
-      checkFluentBitConfig(withEntry(sink, "outputs", "opensearch", "HTTP_Passwd", "hunter2"), NO_PARSERS),
-      ["output[0] (opensearch): HTTP_Passwd must be an environment reference like ${VAR}, not a literal"],
-    );
-  });
-
-  it("reports every defect at once", () => {
-    let broken = withEntry(config, "outputs", "forward", "tls", "Off");
-    broken = withEntry(broken, "outputs", "forward", "Shared_Key", "literal");
-    assert.equal(checkFluentBitConfig(broken, parsers).length, 2);
   });
 });
 
@@ -483,13 +322,11 @@ function strptime(format: string, text: string): Date {
   return new Date(`${fields.Y}-${fields.m}-${fields.d}T${fields.H}:${fields.M}:${fields.S}.${millis}${zone}`);
 }
 
-describe("observability: Conjur log parsers (the parsers file's regexes, run as JS RegExp)", () => {
-  // The same pattern text Fluent Bit receives: read back from the rendered parsers file.
-  const rendered = classicToParsers(
-    parseFluentBitClassic(renderParsers(buildSpokeForwarderConfig(forwarderInput()).parsers)),
-  );
-  const conjur = new RegExp(getValue(rendered.parsers[0], "Regex") ?? "");
-  const audit = new RegExp(getValue(rendered.parsers[1], "Regex") ?? "");
+describe("observability: Conjur log parsers (the config's regexes, run as JS RegExp)", () => {
+  // The same pattern text Fluent Bit receives: read back from the rendered YAML.
+  const rendered = readFluentBitYaml(renderFluentBitYaml(buildSpokeForwarderConfig(forwarderInput())));
+  const conjur = new RegExp(String(named(rendered.parsers, "conjur").regex));
+  const audit = new RegExp(String(named(rendered.parsers, "conjur_audit").regex));
 
   it("parses a request-scoped line, severity padded to five characters as Conjur writes it", () => {
     const line =

@@ -23,7 +23,8 @@ describe("no-secret-looking-values", () => {
   it("passes ConfigMaps with public certificates, config files and ordinary labels", () => {
     const resource = configMap("conjur-ca", {
       "ca.crt": PUBLIC_CA_CERT,
-      "fluent-bit.conf": "[OUTPUT]\n    Name  forward\n    tls   On\n    tls.ca_file /etc/tls/ca.crt\n",
+      "fluent-bit.yaml":
+        "pipeline:\n  outputs:\n    - name: forward\n      tls: On\n      tls.ca_file: /etc/tls/ca.crt\n      shared_key: ${FLUENT_FORWARD_SHARED_KEY}\n",
       "prometheus.yml":
         "scrape_configs:\n  - job_name: federate-east\n    bearer_token_file: /var/run/secrets/token\n",
       CONJUR_AUTHN_URL: "https://conjur-follower.conjur-system.svc/authn-k8s/spoke-east",
@@ -96,7 +97,7 @@ describe("no-secret-looking-values", () => {
     ]);
     const fluentBit = configMap(
       "fluent-bit-config",
-      { "fluent-bit.conf": "[OUTPUT]\n    Name http\n    HTTP_Passwd hunter2hunter2\n" },
+      { "fluent-bit.yaml": "pipeline:\n  outputs:\n    - name: http\n      http_passwd: hunter2hunter2\n" },
       "logging",
     );
     assert.equal(noSecretLookingValues.check(fluentBit, devContext).length, 1);

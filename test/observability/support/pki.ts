@@ -15,7 +15,11 @@ export interface TestPki {
 
 function openssl(args: string[], cwd: string): void {
   try {
-    execFileSync("openssl", args, { cwd, stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    execFileSync(process.env.OPENSSL ?? "openssl", args, {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 30_000,
+    });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? "";
     throw new Error(`openssl ${args.join(" ")} failed: ${stderr || String(err)}`);
@@ -95,4 +99,91 @@ export function createTestPki(dir: string): TestPki {
     clientCert: path.join(dir, "hub.crt"),
     clientKey: path.join(dir, "hub.key"),
   };
+}
+
+// ---- Certificates made like the stack's (components/pki: RSA 2048, O=hubspoke, the same uses) ----
+
+export interface CertFiles {
+  cert: string;
+  key: string;
+}
+
+/** A self-signed CA as CertificateAuthority makes it: CA:TRUE, cert and CRL signing. */
+export function createStackLikeCa(dir: string, name: string, commonName: string): CertFiles {
+  fs.mkdirSync(dir, { recursive: true });
+  openssl(["genrsa", "-traditional", "-out", `${name}.key`, "2048"], dir);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      `/CN=${commonName}/O=hubspoke`,
+      "-days",
+      "2",
+      "-sha256",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+      "-out",
+      `${name}.crt`,
+    ],
+    dir,
+  );
+  return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+}
+
+/** A certificate as IssuedCertificate makes it: digital signature, key encipherment, one use. */
+export function issueStackLikeCert(
+  dir: string,
+  ca: CertFiles,
+  name: string,
+  options: { commonName: string; use: "server" | "client"; dnsNames?: readonly string[] },
+): CertFiles {
+  const names = (options.dnsNames ?? []).map((n) => `DNS:${n}`);
+  fs.writeFileSync(
+    path.join(dir, `${name}.ext`),
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n" +
+      `extendedKeyUsage=${options.use === "server" ? "serverAuth" : "clientAuth"}\n` +
+      (names.length > 0 ? `subjectAltName=${names.join(",")}\n` : ""),
+  );
+  openssl(["genrsa", "-traditional", "-out", `${name}.key`, "2048"], dir);
+  openssl(
+    [
+      "req",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      `/CN=${options.commonName}/O=hubspoke`,
+      "-out",
+      `${name}.csr`,
+    ],
+    dir,
+  );
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      ca.cert,
+      "-CAkey",
+      ca.key,
+      "-CAcreateserial",
+      "-days",
+      "2",
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    ],
+    dir,
+  );
+  return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
 }
