@@ -3,7 +3,8 @@
 // RBAC rules. Plain objects in, plain objects out; no Pulumi import.
 import { createHash } from "node:crypto";
 import type { Resources } from "../stacks/defaults";
-import { workloadLabels } from "./naming";
+import { DEFAULT_POD_SECURITY_VERSION, type PodSecurityLevel } from "../stacks/tenancy";
+import { LABEL_NAMESPACE_NAME, workloadLabels } from "./naming";
 
 /** Metadata for the objects of one namespace: name, namespace and the workload's labels. */
 export function namespacedMeta(namespace: string) {
@@ -22,16 +23,44 @@ export function tlsSecretData<T>(cert: { readonly certPem: T; readonly keyPem: T
   return { "tls.crt": cert.certPem, "tls.key": cert.keyPem, "ca.crt": caCertPem };
 }
 
-export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+export type { PodSecurityLevel } from "../stacks/tenancy";
 
-/** Pod Security admission labels: enforce, audit and warn at one level. */
-export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+/** The Pod Security Standards version the stack pins (see stacks/tenancy.ts). */
+export const POD_SECURITY_VERSION = DEFAULT_POD_SECURITY_VERSION;
+export const POD_SECURITY_MODES = ["enforce", "audit", "warn"] as const;
+export type PodSecurityMode = (typeof POD_SECURITY_MODES)[number];
+export const POD_SECURITY_LABEL_PREFIX = "pod-security.kubernetes.io/";
+
+/** `pod-security.kubernetes.io/<mode>` and its `-version` label. */
+export function podSecurityLabelKeys(mode: PodSecurityMode): { level: string; version: string } {
   return {
-    "pod-security.kubernetes.io/enforce": level,
-    "pod-security.kubernetes.io/enforce-version": "latest",
-    "pod-security.kubernetes.io/audit": level,
-    "pod-security.kubernetes.io/warn": level,
+    level: `${POD_SECURITY_LABEL_PREFIX}${mode}`,
+    version: `${POD_SECURITY_LABEL_PREFIX}${mode}-version`,
   };
+}
+
+/**
+ * Pod Security admission labels for the modes given (a mode left out is not set at all), each with
+ * its version label.
+ */
+export function podSecurityModeLabels(
+  levels: Partial<Record<PodSecurityMode, PodSecurityLevel>>,
+  version: string = POD_SECURITY_VERSION,
+): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const mode of POD_SECURITY_MODES) {
+    const level = levels[mode];
+    if (level === undefined) continue;
+    const keys = podSecurityLabelKeys(mode);
+    labels[keys.level] = level;
+    labels[keys.version] = version;
+  }
+  return labels;
+}
+
+/** Pod Security admission labels: enforce, audit and warn at one level, at the pinned version. */
+export function podSecurityLabels(level: PodSecurityLevel): Record<string, string> {
+  return podSecurityModeLabels({ enforce: level, audit: level, warn: level });
 }
 
 /** Pod-level context meeting the `restricted` profile, running as the image's non-root uid. */
@@ -106,7 +135,7 @@ export function defaultDenySpec() {
   return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
 }
 
-const KUBE_SYSTEM_SELECTOR = { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } };
+const KUBE_SYSTEM_SELECTOR = { matchLabels: { [LABEL_NAMESPACE_NAME]: "kube-system" } };
 
 /** Egress to cluster DNS (kube-system, port 53 over UDP and TCP). */
 export function dnsEgressRule() {
@@ -120,7 +149,7 @@ export function dnsEgressRule() {
 }
 
 export function namespaceSelectorFor(namespace: string) {
-  return { matchLabels: { "kubernetes.io/metadata.name": namespace } };
+  return { matchLabels: { [LABEL_NAMESPACE_NAME]: namespace } };
 }
 
 export function ipBlocks(cidrs: readonly string[]) {

@@ -10,6 +10,9 @@ export {
   MONITORING_NAMESPACE,
 } from "../stacks/reserved";
 
+/** Prefix of every object the stack creates in a namespace it does not own (tenants). */
+export const OBJECT_PREFIX = "hubspoke-";
+
 export const PRIMARY_SERVICE = "conjur-primary";
 export const PRIMARY_EXTERNAL_SERVICE = "conjur-primary-external";
 export const POSTGRES_SERVICE = "conjur-postgres";
@@ -34,8 +37,12 @@ export const LABEL_COMPONENT = "app.kubernetes.io/component";
 export const LABEL_PART_OF = "app.kubernetes.io/part-of";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const PART_OF = "hubspoke";
-/** Label on tenant namespaces; the follower's NetworkPolicy admits pods from namespaces carrying it. */
+/** Label on tenant namespaces, a marker only: access is granted by namespace name, never by this label. */
 export const LABEL_TENANT = "hubspoke.io/tenant";
+/** The label the API server sets on every namespace (immutable): what policies select namespaces by. */
+export const LABEL_NAMESPACE_NAME = "kubernetes.io/metadata.name";
+/** Annotation on a tenant namespace stating its network isolation stage; the policy pack reads it. */
+export const ANNOTATION_NETWORK_ISOLATION = "hubspoke.io/network-isolation";
 
 /** In-cluster DNS names of a Service, shortest first (all go into certificates). */
 export function serviceDnsNames(service: string, namespace: string): string[] {

@@ -13,7 +13,7 @@ import {
 } from "./rules/podSecurity";
 import { noSecretLookingValues, noSecretOutsideSecretObjects } from "./rules/secrets";
 import { rbacNoClusterAdmin, rbacNoWildcards } from "./rules/rbac";
-import { namespaceDefaultDeny, noNodePortServices } from "./rules/network";
+import { namespaceDefaultDeny, namespaceDefaultDenyStaged, noNodePortServices } from "./rules/network";
 import { irreplaceableProtected } from "./rules/protection";
 import { pdbForReplicatedWorkloads } from "./rules/availability";
 import type { Environment, PlannedResource, Rule, StackContext, StackRule, Violation } from "./types";
@@ -35,6 +35,7 @@ export const rules: Rule[] = [
 
 export const stackRules: StackRule[] = [
   namespaceDefaultDeny,
+  namespaceDefaultDenyStaged,
   irreplaceableProtected,
   pdbForReplicatedWorkloads,
 ];

@@ -22,7 +22,7 @@ export const exemptions: readonly Exemption[] = [
   {
     rule: "pod-security-restricted",
     kind: "DaemonSet",
-    namespace: "logging",
+    namespace: "hubspoke-logging",
     name: "fluent-bit",
     reason:
       "Fluent Bit reads the node's container and journal log files through hostPath mounts; those files " +

@@ -2,8 +2,16 @@
 // at the lowest floor, because the spec validates against them; components/naming.ts re-exports them.
 
 export const CONJUR_NAMESPACE = "conjur-system";
-export const MONITORING_NAMESPACE = "monitoring";
-export const LOGGING_NAMESPACE = "logging";
+/**
+ * The stack's own shared namespaces carry the project prefix: plain `monitoring` and `logging` are
+ * what kube-prometheus-stack, Loki or fluentd installs already use on most clusters, and a stack
+ * that claimed them would label, isolate and (on destroy) delete someone else's namespace.
+ * `conjur-system` keeps its name: it is part of the Conjur contract (the follower's host id
+ * `conjur-system/service_account/conjur-follower`, its certificate names, applications' URLs), and
+ * the preflight reports a cluster where it already exists (docs/conversion.md).
+ */
+export const MONITORING_NAMESPACE = "hubspoke-monitoring";
+export const LOGGING_NAMESPACE = "hubspoke-logging";
 
 /** Namespaces a tenant may not claim: Kubernetes' own and the ones this stack manages. */
 export const RESERVED_NAMESPACES: readonly string[] = [

@@ -2,6 +2,7 @@
 // unknown keys rejected, values checked one by one. Defaults and cross-field rules live in spec.ts.
 import { z } from "zod";
 import {
+  cidrsOverlap,
   DNS_LABEL,
   DNS_LABEL_MAX,
   imagePinProblem,
@@ -11,6 +12,9 @@ import {
   LABEL_VALUE,
   looksLikeAwsRegion,
   nearestAwsRegions,
+  isLabelKey,
+  isLabelValue,
+  isPortName,
   parseDurationSeconds,
   parseIpv4Cidr,
   quantityDimensionProblem,
@@ -65,6 +69,8 @@ const awsRegion = z.string().superRefine((value, ctx) => {
     });
   }
 });
+
+const ipv4 = z.string().refine((v) => parseIpv4Cidr(`${v}/32`) !== undefined, "not an IPv4 address");
 
 const image = z.string().superRefine((value, ctx) => {
   const problem = imagePinProblem(value);
@@ -164,6 +170,174 @@ export const applicationSchema = z.strictObject({
   secrets: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "not a variable name")).default([]),
 });
 
+// ---- tenant onboarding stages ----
+
+/** Pod Security levels, plus `keep`: the stack does not set that mode's label at all. */
+export const POD_SECURITY_SETTINGS = ["privileged", "baseline", "restricted", "keep"] as const;
+const podSecuritySetting = z.enum(POD_SECURITY_SETTINGS);
+
+export const NETWORK_MODES = ["off", "observe", "enforce"] as const;
+
+/** What the preflight reports; `acknowledge` entries name one of these. */
+export const FINDING_CATEGORIES = [
+  "pod-security",
+  "network",
+  "quota",
+  "name-collision",
+  "label-conflict",
+] as const;
+
+const labelKey = z
+  .string()
+  .refine(
+    isLabelKey,
+    "not a label key (optional DNS-subdomain prefix and '/', then a name of at most 63 characters)",
+  );
+const labelValue = z
+  .string()
+  .refine(isLabelValue, "not a label value (at most 63 characters: letters, digits, '-', '_', '.')");
+const podSelector = z.record(labelKey, labelValue);
+
+/**
+ * A port as NetworkPolicy takes it: a number, or `{ port, protocol, endPort }` (a name for a named
+ * port). A bare number is read as `{ port: <number> }`, so an error names the field that is wrong.
+ */
+export const networkPortSchema = z.preprocess(
+  (value) => (typeof value === "number" || typeof value === "string" ? { port: value } : value),
+  z
+    .strictObject({
+      port: z.union([
+        z.number().int("must be a whole number").min(1, "must be 1-65535").max(65535, "must be 1-65535"),
+        z
+          .string()
+          .refine(isPortName, "not a port number or port name (IANA service name, at most 15 characters)"),
+      ]),
+      protocol: z.enum(["TCP", "UDP", "SCTP"]).optional(),
+      /** Last port of a range starting at `port` (numeric port only). */
+      endPort: z.number().int().min(1, "must be 1-65535").max(65535, "must be 1-65535").optional(),
+    })
+    .superRefine((p, ctx) => {
+      if (p.endPort === undefined) return;
+      if (typeof p.port !== "number")
+        ctx.addIssue({ code: "custom", path: ["endPort"], message: "needs a numeric port" });
+      else if (p.endPort < p.port)
+        ctx.addIssue({ code: "custom", path: ["endPort"], message: `must be at least port (${p.port})` });
+    }),
+);
+const ports = z.array(networkPortSchema).min(1, "list at least one port, or leave ports out for all ports");
+
+/** Pods of a named namespace (optionally narrowed by labels), on some ports. */
+const namespacePeer = z.strictObject({
+  namespace: dnsLabel,
+  podSelector: podSelector.optional(),
+  ports: ports.optional(),
+});
+
+const cidrPeer = z
+  .strictObject({
+    cidr,
+    /** Addresses inside `cidr` that stay blocked. */
+    except: z.array(cidr).optional(),
+    ports: ports.optional(),
+  })
+  .superRefine((peer, ctx) => {
+    const outer = parseIpv4Cidr(peer.cidr);
+    (peer.except ?? []).forEach((inner, i) => {
+      const parsed = parseIpv4Cidr(inner);
+      if (outer && parsed && !(parsed.prefix > outer.prefix && cidrsOverlap(outer, parsed)))
+        ctx.addIssue({
+          code: "custom",
+          path: ["except", i],
+          message: `must be a smaller block inside ${peer.cidr}`,
+        });
+    });
+  });
+
+/** Callers: pods of a named namespace, or (outside the cluster) an address block. Exactly one of the two. */
+const ingressPeer = z
+  .strictObject({
+    namespace: dnsLabel.optional(),
+    podSelector: podSelector.optional(),
+    cidr: cidr.optional(),
+    except: z.array(cidr).optional(),
+    ports: ports.optional(),
+  })
+  .superRefine((peer, ctx) => {
+    if ((peer.namespace === undefined) === (peer.cidr === undefined))
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "names no namespace: give `namespace` (with an optional podSelector) for callers in the cluster, or `cidr` for callers outside it",
+      });
+    if (peer.cidr !== undefined && peer.podSelector !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["podSelector"],
+        message: "applies to a namespace, not to a cidr",
+      });
+    if (peer.namespace !== undefined && peer.except !== undefined)
+      ctx.addIssue({ code: "custom", path: ["except"], message: "applies to a cidr, not to a namespace" });
+  });
+
+export const podSecurityConfigSchema = z.strictObject({
+  /** Level the API server enforces at pod creation (`keep`: the namespace's own label is left alone). */
+  enforce: podSecuritySetting.optional(),
+  /** Level recorded in the audit log for pods that violate it. */
+  audit: podSecuritySetting.optional(),
+  /** Level returned as warnings to clients (kubectl, CI) creating violating objects. */
+  warn: podSecuritySetting.optional(),
+  /** Pod Security Standards version, pinned (`v1.33`) or `latest`. */
+  version: z
+    .string()
+    .regex(/^(v1\.\d{1,2}|latest)$/, "not a Pod Security version (v1.<minor> or latest)")
+    .optional(),
+});
+
+export const networkConfigSchema = z.strictObject({
+  /** off: no policies; observe: none either, the preflight reports what enforce would cut; enforce: deny plus allow-lists. */
+  mode: z.enum(NETWORK_MODES).optional(),
+  /** Callers admitted into the tenant (added to the spoke's tenantDefaults list). */
+  ingressFrom: z.array(ingressPeer).optional(),
+  egressTo: z
+    .strictObject({
+      /** Address blocks outside the cluster (databases, SaaS NAT ranges), optionally per port. */
+      cidrs: z
+        .array(z.preprocess((value) => (typeof value === "string" ? { cidr: value } : value), cidrPeer))
+        .optional(),
+      /** Services in other namespaces. */
+      namespaces: z.array(namespacePeer).optional(),
+      /** The Kubernetes API server (443 and 6443): `true` for any address, or its addresses. */
+      kubeApi: z.union([z.boolean(), z.strictObject({ cidrs: z.array(cidr).min(1) })]).optional(),
+      /** CoreDNS in kube-system is always allowed; NodeLocal DNSCache listens on a link-local address. */
+      dns: z.strictObject({ nodeLocal: ipv4.optional() }).optional(),
+      /** The service-mesh control plane (Istio: istiod in istio-system on 15012). */
+      meshControlPlane: z
+        .strictObject({ namespace: dnsLabel, podSelector: podSelector.optional(), ports: ports.optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+/** Per-tenant settings a spoke's `tenantDefaults` may preset. */
+const stageSettings = {
+  /** Conjur onboarding: the authenticator's RoleBinding, the applications' host identities, follower access. */
+  onboarding: z.strictObject({ conjur: z.boolean().optional() }).optional(),
+  podSecurity: podSecurityConfigSchema.optional(),
+  network: networkConfigSchema.optional(),
+};
+
+export const tenantDefaultsSchema = z.strictObject(stageSettings);
+
+export const acknowledgementSchema = z.strictObject({
+  category: z.enum(FINDING_CATEGORIES),
+  /** Kind of the object the finding names (Deployment, CronJob, Namespace, ...); omitted = any. */
+  kind: z.string().min(1).optional(),
+  /** Name of the object the finding names; omitted = any. */
+  name: z.string().min(1).optional(),
+  /** Why the finding is accepted: kept in the preflight report. */
+  reason: z.string().min(1, "say why the finding is accepted"),
+});
+
 export const tenantSchema = z.strictObject({
   /** The tenant's namespace name. */
   name: dnsLabel,
@@ -171,8 +345,7 @@ export const tenantSchema = z.strictObject({
   existing: z.boolean().default(true),
   /** How an existing namespace is adopted: `patch` (add our labels only) or `import` (take ownership); only with `existing: true`. */
   adopt: z.enum(["patch", "import"]).default("patch"),
-  /** Pod Security level enforced on the namespace. */
-  podSecurity: z.enum(["restricted", "baseline"]).default("restricted"),
+  ...stageSettings,
   quota: z
     .strictObject({
       requestsCpu: cpu.optional(),
@@ -191,8 +364,8 @@ export const tenantSchema = z.strictObject({
     })
     .optional(),
   applications: z.array(applicationSchema).default([]),
-  /** Addresses outside the cluster the tenant's pods may reach once the namespace denies by default. */
-  egressCidrs: z.array(cidr).default([]),
+  /** Preflight findings this tenant accepts (an `enforce` stage refuses any other). */
+  acknowledge: z.array(acknowledgementSchema).default([]),
   /** External Secrets Operator objects for the tenant (not supported yet: see docs/conversion.md). */
   externalSecrets: z.boolean().default(false),
 });
@@ -217,6 +390,8 @@ export const spokeSchema = z.strictObject({
       externalHostnames: z.array(hostname).default([]),
     })
     .default({ externalHostnames: [] }),
+  /** Onboarding settings every tenant of this spoke starts from (a tenant's own value wins; lists add up). */
+  tenantDefaults: tenantDefaultsSchema.optional(),
   tenants: z.array(tenantSchema).default([]),
   monitoring: z
     .strictObject({
@@ -322,3 +497,7 @@ export type ResourcesConfig = z.output<typeof resourcesSchema>;
 export type TenantConfig = z.output<typeof tenantSchema>;
 export type ApplicationConfig = z.output<typeof applicationSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
+export type TenantDefaultsConfig = z.output<typeof tenantDefaultsSchema>;
+export type NetworkConfig = z.output<typeof networkConfigSchema>;
+export type NetworkPortConfig = z.output<typeof networkPortSchema>;
+export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

@@ -22,6 +22,13 @@ import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
 import { ConfigError, formatConfigError, formatPath } from "./errors";
+import {
+  Acknowledgement,
+  legacyTenantKeyProblems,
+  resolveAcknowledgements,
+  resolveTenantStage,
+  TenantStage,
+} from "./tenancy";
 
 export {
   ConfigValidationError,
@@ -67,9 +74,19 @@ export interface ApplicationSpec {
   readonly secrets: readonly string[];
 }
 
-export type TenantSpec = Omit<TenantConfig, "applications"> & {
+export interface TenantSpec {
+  readonly name: string;
+  readonly existing: boolean;
+  readonly adopt: "patch" | "import";
+  readonly quota?: TenantConfig["quota"];
+  readonly limits?: TenantConfig["limits"];
   readonly applications: readonly ApplicationSpec[];
-};
+  readonly externalSecrets: boolean;
+  /** Onboarding and isolation, resolved from the tenant, its spoke's tenantDefaults and the built-ins. */
+  readonly stage: TenantStage;
+  /** Preflight findings the tenant accepts. */
+  readonly acknowledge: readonly Acknowledgement[];
+}
 
 export interface SpokeSpec {
   readonly name: string;
@@ -162,6 +179,7 @@ export function buildStackSpec(
     }
     schemaInput[key] = value;
   }
+  errors.push(...legacyTenantKeys(schemaInput));
   if (options.secretKeys) errors.push(...secretValueErrors(config, options.secretKeys));
   const parsed = configSchema.safeParse(schemaInput, { reportInput: true });
   if (!parsed.success) {
@@ -188,6 +206,31 @@ function dedupe(errors: ConfigError[]): ConfigError[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * Reports keys of the old tenant format with what to write instead, and drops them from the
+ * schema's input (a copy), so each is reported once, clearly.
+ */
+function legacyTenantKeys(input: Record<string, unknown>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (!Array.isArray(input["spokes"])) return errors;
+  input["spokes"] = input["spokes"].map((spoke: unknown, i) => {
+    if (!isRecord(spoke) || !Array.isArray(spoke["tenants"])) return spoke;
+    const tenants = spoke["tenants"].map((tenant: unknown, j) => {
+      if (!isRecord(tenant)) return tenant;
+      const problems = legacyTenantKeyProblems(tenant);
+      if (problems.length === 0) return tenant;
+      const copy = { ...tenant };
+      for (const { key, message } of problems) {
+        errors.push({ path: `spokes[${i}].tenants[${j}].${key}`, message });
+        delete copy[key];
+      }
+      return copy;
+    });
+    return { ...spoke, tenants };
+  });
+  return errors;
 }
 
 // ---- cross-field rules, run on the raw input so they report alongside the schema's errors ----
@@ -270,6 +313,16 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
         err(
           `spokes[${i}].tenants[${j}].externalSecrets`,
           "not supported yet: External Secrets Operator's Conjur provider logs in with an API key or authn-jwt, not authn-k8s",
+        );
+      }
+      const defaults = isRecord(s["tenantDefaults"]) ? s["tenantDefaults"] : {};
+      const onboarding = (v: unknown) => (isRecord(v) ? v["conjur"] : undefined);
+      const conjur =
+        onboarding(isRecord(t) ? t["onboarding"] : undefined) ?? onboarding(defaults["onboarding"]);
+      if (conjur === false && arr(isRecord(t) ? t["applications"] : undefined).length > 0) {
+        err(
+          `spokes[${i}].tenants[${j}].applications`,
+          "applications need Conjur onboarding (their host identities and the authenticator's RoleBinding): set onboarding.conjur: true, or list them once the tenant is onboarded",
         );
       }
       const appIndex = new Map<string, number>();
@@ -419,7 +472,17 @@ function applyDefaults(c: ParsedConfig): StackSpec {
         resources: withDefaults(s.follower.resources, d.resources.follower),
         externalHostnames: s.follower.externalHostnames,
       },
-      tenants: s.tenants,
+      tenants: s.tenants.map((t): TenantSpec => ({
+        name: t.name,
+        existing: t.existing,
+        adopt: t.adopt,
+        ...(t.quota ? { quota: t.quota } : {}),
+        ...(t.limits ? { limits: t.limits } : {}),
+        applications: t.applications,
+        externalSecrets: t.externalSecrets,
+        stage: resolveTenantStage(t, s.tenantDefaults),
+        acknowledge: resolveAcknowledgements(t.acknowledge),
+      })),
       monitoring: {
         exposure: s.monitoring?.exposure ?? "LoadBalancer",
         hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,

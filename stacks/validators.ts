@@ -30,6 +30,30 @@ export function certificateNameCovers(certName: string, hostname: string): boole
   return host.endsWith(suffix) && label.length > 0 && !label.includes(".");
 }
 
+/** A label key: an optional DNS-subdomain prefix and `/`, then a name (63 characters, alphanumeric ends). */
+export function isLabelKey(value: string): boolean {
+  const slash = value.lastIndexOf("/");
+  const prefix = slash < 0 ? undefined : value.slice(0, slash);
+  const name = slash < 0 ? value : value.slice(slash + 1);
+  if (prefix !== undefined && (prefix.length === 0 || !isDnsSubdomain(prefix))) return false;
+  return isLabelValue(name) && name.length > 0;
+}
+
+/** A label value: empty, or up to 63 characters of `[A-Za-z0-9-_.]` with alphanumeric ends. */
+export function isLabelValue(value: string): boolean {
+  return value.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value);
+}
+
+/** An IANA service name, as a named container port: 1-15 characters, lower-case, digits and '-', one letter. */
+export function isPortName(value: string): boolean {
+  return (
+    value.length <= 15 &&
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(value) &&
+    /[a-z]/.test(value) &&
+    !value.includes("--")
+  );
+}
+
 export interface Ipv4Cidr {
   readonly network: number;
   readonly prefix: number;

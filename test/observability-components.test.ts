@@ -81,7 +81,7 @@ function findObject(
 const configMapData = (r: RecordedResource): Record<string, string> => (r.inputs as Json).data;
 
 function hubPrometheusConfig(e: Evaluation, spec: StackSpec): PrometheusConfig {
-  const cm = findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "monitoring");
+  const cm = findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring");
   return YAML.parse(configMapData(cm)["prometheus.yml"]) as PrometheusConfig;
 }
 
@@ -128,18 +128,18 @@ describe("observability components through the mocks", () => {
             assert.equal(found.length, 1, `${spoke.cluster}: ${kind} ${namespace ?? ""}/${name}`);
             return found[0];
           };
-          one("Namespace", "monitoring");
-          one("Namespace", "logging");
-          one("Deployment", "prometheus", "monitoring");
-          one("ConfigMap", "prometheus-config", "monitoring");
-          one("ConfigMap", "prometheus-web", "monitoring");
-          one("Secret", "prometheus-tls", "monitoring");
-          one("Service", "prometheus", "monitoring");
-          one("DaemonSet", "fluent-bit", "logging");
-          one("ConfigMap", "fluent-bit-config", "logging");
+          one("Namespace", "hubspoke-monitoring");
+          one("Namespace", "hubspoke-logging");
+          one("Deployment", "prometheus", "hubspoke-monitoring");
+          one("ConfigMap", "prometheus-config", "hubspoke-monitoring");
+          one("ConfigMap", "prometheus-web", "hubspoke-monitoring");
+          one("Secret", "prometheus-tls", "hubspoke-monitoring");
+          one("Service", "prometheus", "hubspoke-monitoring");
+          one("DaemonSet", "fluent-bit", "hubspoke-logging");
+          one("ConfigMap", "fluent-bit-config", "hubspoke-logging");
           for (const [role, sa, ns] of [
-            ["hubspoke-prometheus", "prometheus", "monitoring"],
-            ["hubspoke-fluent-bit", "fluent-bit", "logging"],
+            ["hubspoke-prometheus", "prometheus", "hubspoke-monitoring"],
+            ["hubspoke-fluent-bit", "fluent-bit", "hubspoke-logging"],
           ] as const) {
             one("ServiceAccount", sa, ns);
             one("ClusterRole", role);
@@ -176,9 +176,9 @@ describe("observability components through the mocks", () => {
           "the primary is scraped too",
         );
         const rules = YAML.parse(
-          configMapData(findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "monitoring"))[
-            "rules.yml"
-          ],
+          configMapData(
+            findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
+          )["rules.yml"],
         );
         const alerts = rules.groups.flatMap((g: Json) => g.rules);
         assert.equal(
@@ -191,11 +191,11 @@ describe("observability components through the mocks", () => {
       it("runs the hub's log sink: a Deployment behind the LoadBalancer Service log-sink on 24224, admitting the spokes' egress CIDRs only", () => {
         const { e, spec } = get(stack);
         const hub = spec.hub.cluster;
-        const sink = findObject(e, hub, "Deployment", "log-sink", "logging");
+        const sink = findObject(e, hub, "Deployment", "log-sink", "hubspoke-logging");
         const pod = (sink.inputs as Json).spec.template.spec;
         assert.equal(pod.securityContext.runAsNonRoot, true, "restricted: the sink reads no host files");
         assert.equal(pod.automountServiceAccountToken, false);
-        const service = findObject(e, hub, "Service", "log-sink", "logging").inputs as Json;
+        const service = findObject(e, hub, "Service", "log-sink", "hubspoke-logging").inputs as Json;
         assert.equal(service.spec.type, "LoadBalancer");
         assert.equal(service.spec.externalTrafficPolicy, "Local");
         assert.deepEqual(
@@ -207,9 +207,9 @@ describe("observability components through the mocks", () => {
           convertedSpokes(spec).flatMap((s) => s.egressCidrs),
           "the cloud firewall admits the spokes only",
         );
-        const namespace = findObject(e, hub, "Namespace", "logging").inputs as Json;
+        const namespace = findObject(e, hub, "Namespace", "hubspoke-logging").inputs as Json;
         assert.equal(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
-        const policy = findObject(e, hub, "NetworkPolicy", "log-sink", "logging").inputs as Json;
+        const policy = findObject(e, hub, "NetworkPolicy", "log-sink", "hubspoke-logging").inputs as Json;
         assert.deepEqual(policy.spec.ingress, [
           {
             from: convertedSpokes(spec)
@@ -218,7 +218,9 @@ describe("observability components through the mocks", () => {
             ports: [{ protocol: "TCP", port: 24224 }],
           },
         ]);
-        const conf = fluentBitConfigOf(findObject(e, hub, "ConfigMap", "log-sink-config", "logging"));
+        const conf = fluentBitConfigOf(
+          findObject(e, hub, "ConfigMap", "log-sink-config", "hubspoke-logging"),
+        );
         const forward = named(conf.pipeline.inputs, "forward");
         assert.equal(forward.port, 24224);
         assert.equal(forward.shared_key, "${FLUENT_FORWARD_SHARED_KEY}");
@@ -271,7 +273,7 @@ describe("observability components through the mocks", () => {
         const { e, spec } = get(stack);
         for (const spoke of convertedSpokes(spec)) {
           const config = fluentBitConfigOf(
-            findObject(e, spoke.cluster, "ConfigMap", "fluent-bit-config", "logging"),
+            findObject(e, spoke.cluster, "ConfigMap", "fluent-bit-config", "hubspoke-logging"),
           );
           assert.deepEqual(logPipelineProblems(config), [], spoke.name);
           const forward = named(config.pipeline.outputs, "forward");
@@ -281,9 +283,9 @@ describe("observability components through the mocks", () => {
           // Logs and metrics of a spoke join on cluster and region: the record fields hold exactly
           // the spoke Prometheus' external_labels.
           const prometheus = YAML.parse(
-            configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-config", "monitoring"))[
-              "prometheus.yml"
-            ],
+            configMapData(
+              findObject(e, spoke.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
+            )["prometheus.yml"],
           ) as PrometheusConfig;
           const labels = prometheus.global.external_labels;
           assert.deepEqual(valuesOf(named(config.pipeline.filters, "record_modifier").record), [
@@ -293,7 +295,7 @@ describe("observability components through the mocks", () => {
           assert.equal(labels.cluster, spoke.name, "the spoke's name, not its cluster key");
         }
         const sink = fluentBitConfigOf(
-          findObject(e, spec.hub.cluster, "ConfigMap", "log-sink-config", "logging"),
+          findObject(e, spec.hub.cluster, "ConfigMap", "log-sink-config", "hubspoke-logging"),
         );
         assert.deepEqual(logPipelineProblems(sink), []);
       });
@@ -302,7 +304,7 @@ describe("observability components through the mocks", () => {
         const { e, spec } = get(stack);
         for (const spoke of convertedSpokes(spec)) {
           const data = configMapData(
-            findObject(e, spoke.cluster, "ConfigMap", "prometheus-config", "monitoring"),
+            findObject(e, spoke.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
           );
           const cfg = YAML.parse(data["prometheus.yml"]) as PrometheusConfig;
           assert.deepEqual(cfg.global.external_labels, { cluster: spoke.name, region: spoke.region });
@@ -316,17 +318,18 @@ describe("observability components through the mocks", () => {
           });
           assert.match(JSON.stringify(follower.relabel_configs), /\$1:443/);
           const web = YAML.parse(
-            configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-web", "monitoring"))[
+            configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-web", "hubspoke-monitoring"))[
               "web.yml"
             ],
           );
           assert.equal(web.tls_server_config.client_auth_type, "RequireAndVerifyClientCert");
           const deployment = (
-            findObject(e, spoke.cluster, "Deployment", "prometheus", "monitoring").inputs as Json
+            findObject(e, spoke.cluster, "Deployment", "prometheus", "hubspoke-monitoring").inputs as Json
           ).spec.template.spec;
           assert.ok(deployment.containers[0].args.includes("--web.config.file=/etc/prometheus/web/web.yml"));
           assert.ok(deployment.containers[0].readinessProbe.tcpSocket, "kubelet has no client certificate");
-          const service = findObject(e, spoke.cluster, "Service", "prometheus", "monitoring").inputs as Json;
+          const service = findObject(e, spoke.cluster, "Service", "prometheus", "hubspoke-monitoring")
+            .inputs as Json;
           assert.equal(service.spec.type, spoke.monitoring.exposure);
           assert.deepEqual(
             service.spec.ports.map((p: Json) => p.port),
@@ -348,9 +351,9 @@ describe("observability components through the mocks", () => {
         assert.equal(keys.length, 1, "one shared key for the whole estate");
         assert.equal(keys[0].inputs["keepers"], undefined);
         const held = [
-          findObject(e, spec.hub.cluster, "Secret", "log-sink-shared-key", "logging"),
+          findObject(e, spec.hub.cluster, "Secret", "log-sink-shared-key", "hubspoke-logging"),
           ...convertedSpokes(spec).map((s) =>
-            findObject(e, s.cluster, "Secret", "fluent-bit-shared-key", "logging"),
+            findObject(e, s.cluster, "Secret", "fluent-bit-shared-key", "hubspoke-logging"),
           ),
         ];
         for (const secret of held) assert.deepEqual(secretPaths(secret.inputs), ["stringData"]);
@@ -404,24 +407,24 @@ describe("observability components through the mocks", () => {
           );
         assert.deepEqual(
           [...new Set(rootPods.map((r) => `${kindOf(r)} ${meta(r).namespace}/${meta(r).name}`))],
-          ["DaemonSet logging/fluent-bit"],
+          ["DaemonSet hubspoke-logging/fluent-bit"],
         );
         for (const spoke of convertedSpokes(spec)) {
-          const pod = (findObject(e, spoke.cluster, "DaemonSet", "fluent-bit", "logging").inputs as Json).spec
-            .template.spec;
+          const pod = (
+            findObject(e, spoke.cluster, "DaemonSet", "fluent-bit", "hubspoke-logging").inputs as Json
+          ).spec.template.spec;
           const hostPaths = pod.volumes.filter((v: Json) => v.hostPath).map((v: Json) => v.name);
           assert.deepEqual(hostPaths, ["host-logs", "state"]);
           const mounts = Object.fromEntries(pod.containers[0].volumeMounts.map((m: Json) => [m.name, m]));
           assert.equal(mounts["host-logs"].readOnly, true);
           assert.equal(mounts["state"].mountPath, "/var/fluent-bit/state");
           assert.ok(!pod.hostNetwork && !pod.hostPID && !pod.hostIPC);
-          const ns = findObject(e, spoke.cluster, "Namespace", "logging").inputs as Json;
+          const ns = findObject(e, spoke.cluster, "Namespace", "hubspoke-logging").inputs as Json;
           assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
           assert.equal(
-            findObject(e, spoke.cluster, "Namespace", "monitoring").inputs.metadata &&
-              (findObject(e, spoke.cluster, "Namespace", "monitoring").inputs as Json).metadata.labels[
-                "pod-security.kubernetes.io/enforce"
-              ],
+            findObject(e, spoke.cluster, "Namespace", "hubspoke-monitoring").inputs.metadata &&
+              (findObject(e, spoke.cluster, "Namespace", "hubspoke-monitoring").inputs as Json).metadata
+                .labels["pod-security.kubernetes.io/enforce"],
             "restricted",
           );
         }
@@ -511,7 +514,7 @@ describe("observability components through the mocks", () => {
             ]),
           ),
         );
-        assert.equal(e.outputs["hubPrometheusUrl"], "http://prometheus.monitoring.svc:9090");
+        assert.equal(e.outputs["hubPrometheusUrl"], "http://prometheus.hubspoke-monitoring.svc:9090");
         assert.equal(e.outputs["logSinkEndpoint"], `${spec.hub.logSinkHostname}:24224`);
       });
     });
@@ -532,9 +535,9 @@ describe("observability components through the mocks", () => {
     for (const stack of STACKS) {
       const { e, spec } = get(stack);
       const rules = YAML.parse(
-        configMapData(findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "monitoring"))[
-          "rules.yml"
-        ],
+        configMapData(
+          findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
+        )["rules.yml"],
       );
       for (const rule of rules.groups.flatMap((g: Json) => g.rules)) {
         const [file, anchor] = String(rule.annotations.runbook).split("#");
@@ -566,10 +569,11 @@ describe("observability components through the mocks", () => {
     };
     const e = await evaluate("staging", edit);
     const spec = specOf("staging", edit);
-    const web = findObject(e, "stg-web", "Service", "prometheus", "monitoring").inputs as Json;
+    const web = findObject(e, "stg-web", "Service", "prometheus", "hubspoke-monitoring").inputs as Json;
     assert.equal(web.spec.type, "ClusterIP");
     assert.equal(web.spec.externalTrafficPolicy, undefined);
-    const payments = findObject(e, "stg-payments", "Service", "prometheus", "monitoring").inputs as Json;
+    const payments = findObject(e, "stg-payments", "Service", "prometheus", "hubspoke-monitoring")
+      .inputs as Json;
     assert.equal(payments.spec.type, "LoadBalancer");
     const federateWeb = hubPrometheusConfig(e, spec).scrape_configs.find(
       (j) => j.job_name === "federate-web",
@@ -594,13 +598,13 @@ describe("observability components through the mocks", () => {
       },
       ["hubspoke:logSinkCredentials"],
     );
-    const destination = findObject(e, "stg-mgmt", "Secret", "log-sink-destination", "logging");
+    const destination = findObject(e, "stg-mgmt", "Secret", "log-sink-destination", "hubspoke-logging");
     assert.deepEqual(secretPaths(destination.inputs), ["stringData"]);
     assert.deepEqual(unwrap((destination.inputs as Json).stringData), {
       username: "conjur-writer",
       password: "PLACEHOLDER-es-password",
     });
-    const conf = configMapData(findObject(e, "stg-mgmt", "ConfigMap", "log-sink-config", "logging"))[
+    const conf = configMapData(findObject(e, "stg-mgmt", "ConfigMap", "log-sink-config", "hubspoke-logging"))[
       "fluent-bit.yaml"
     ];
     const output = readFluentBitYaml(conf).pipeline.outputs[0];
@@ -609,8 +613,8 @@ describe("observability components through the mocks", () => {
     assert.equal(output.http_user, "${LOG_SINK_USER}");
     assert.equal(output.http_passwd, "${LOG_SINK_PASSWORD}");
     assert.doesNotMatch(conf, /PLACEHOLDER-es-password|conjur-writer/);
-    const env = (findObject(e, "stg-mgmt", "Deployment", "log-sink", "logging").inputs as Json).spec.template
-      .spec.containers[0].env;
+    const env = (findObject(e, "stg-mgmt", "Deployment", "log-sink", "hubspoke-logging").inputs as Json).spec
+      .template.spec.containers[0].env;
     assert.deepEqual(
       env.map((v: Json) => [v.name, v.valueFrom.secretKeyRef.name]),
       [
@@ -619,8 +623,8 @@ describe("observability components through the mocks", () => {
         ["LOG_SINK_PASSWORD", "log-sink-destination"],
       ],
     );
-    const egress = (findObject(e, "stg-mgmt", "NetworkPolicy", "log-sink", "logging").inputs as Json).spec
-      .egress;
+    const egress = (findObject(e, "stg-mgmt", "NetworkPolicy", "log-sink", "hubspoke-logging").inputs as Json)
+      .spec.egress;
     assert.ok(
       egress.some((r: Json) => r.ports?.[0]?.port === 9243),
       "egress to the search cluster's port",
@@ -647,8 +651,8 @@ describe("observability components through the mocks", () => {
     };
     const e = await evaluate("staging", edit);
     const spec = specOf("staging", edit);
-    findObject(e, "stg-batch", "Deployment", "prometheus", "monitoring");
-    findObject(e, "stg-batch", "DaemonSet", "fluent-bit", "logging");
+    findObject(e, "stg-batch", "Deployment", "prometheus", "hubspoke-monitoring");
+    findObject(e, "stg-batch", "DaemonSet", "fluent-bit", "hubspoke-logging");
     assert.deepEqual(
       hubPrometheusConfig(e, spec)
         .scrape_configs.filter((j) => j.job_name.startsWith("federate-"))
@@ -696,7 +700,7 @@ describe("observability: promtool on the Prometheus documents the real stacks ge
       const e = await evaluate(stack);
       const providers = providerClusters(e.resources);
       const configMaps = kubernetesObjects(e).filter(
-        (r) => isObservability(r) && kindOf(r) === "ConfigMap" && meta(r).namespace === "monitoring",
+        (r) => isObservability(r) && kindOf(r) === "ConfigMap" && meta(r).namespace === "hubspoke-monitoring",
       );
       const configs = configMaps.filter((r) => meta(r).name === "prometheus-config");
       const spec = specOf(stack);

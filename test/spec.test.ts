@@ -125,8 +125,106 @@ describe("stack spec", () => {
       assertError(errors, "spokes[0].tenants[0].name", /not a DNS label/);
     });
 
+    describe("tenant stages and allow-lists", () => {
+      const payments = (c: Config) => c["spokes"][0].tenants[0];
+
+      it("an unknown stage or level name", () => {
+        const errors = errorsFor((c) => {
+          payments(c).network = { mode: "audit" };
+          payments(c).podSecurity = { enforce: "strict", version: "1.33" };
+          c["spokes"][0].tenantDefaults = { network: { mode: "on" } };
+        });
+        assertError(errors, "spokes[0].tenants[0].network.mode", /observe/);
+        assertError(errors, "spokes[0].tenants[0].podSecurity.enforce", /keep/);
+        assertError(errors, "spokes[0].tenants[0].podSecurity.version", /v1\.<minor> or latest/);
+        assertError(errors, "spokes[0].tenantDefaults.network.mode", /enforce/);
+      });
+
+      it("allow-list entries that name no namespace, or both a namespace and a cidr", () => {
+        const errors = errorsFor((c) => {
+          payments(c).network = {
+            ingressFrom: [{ podSelector: { app: "x" } }, { namespace: "a", cidr: "10.0.0.0/8" }],
+            egressTo: { namespaces: [{ ports: [80] }] },
+          };
+        });
+        assertError(errors, "spokes[0].tenants[0].network.ingressFrom[0]", /names no namespace/);
+        assertError(errors, "spokes[0].tenants[0].network.ingressFrom[1]", /names no namespace/);
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.namespaces[0].namespace", /required/);
+      });
+
+      it("invalid CIDRs, excepts outside their block, and invalid ports", () => {
+        const errors = errorsFor((c) => {
+          payments(c).network = {
+            egressTo: {
+              cidrs: [
+                "10.0.0.1/8",
+                {
+                  cidr: "10.50.0.0/16",
+                  except: ["192.168.0.0/24"],
+                  ports: [0, 70000, "Not_A_Name", { port: 6000, endPort: 5000 }],
+                },
+              ],
+              dns: { nodeLocal: "169.254.20" },
+            },
+          };
+        });
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.cidrs[0].cidr", /not an IPv4 CIDR/);
+        assertError(
+          errors,
+          "spokes[0].tenants[0].network.egressTo.cidrs[1].except[0]",
+          /inside 10\.50\.0\.0\/16/,
+        );
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.cidrs[1].ports[0].port", /1-65535/);
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.cidrs[1].ports[1].port", /1-65535/);
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.cidrs[1].ports[2].port", /port name/);
+        assertError(
+          errors,
+          "spokes[0].tenants[0].network.egressTo.cidrs[1].ports[3].endPort",
+          /at least port/,
+        );
+        assertError(errors, "spokes[0].tenants[0].network.egressTo.dns.nodeLocal", /not an IPv4 address/);
+      });
+
+      it("an acknowledgement without a reason or with an unknown category", () => {
+        const errors = errorsFor((c) => {
+          payments(c).acknowledge = [
+            { category: "network", reason: "" },
+            { category: "dns", reason: "x" },
+          ];
+        });
+        assertError(errors, "spokes[0].tenants[0].acknowledge[0].reason", /say why/);
+        assertError(errors, "spokes[0].tenants[0].acknowledge[1].category", /pod-security/);
+      });
+
+      it("the old podSecurity string and egressCidrs, saying what to write instead", () => {
+        const errors = errorsFor((c) => {
+          payments(c).podSecurity = "baseline";
+          payments(c).egressCidrs = ["10.0.0.0/8"];
+        });
+        assertError(
+          errors,
+          "spokes[0].tenants[0].podSecurity",
+          /write podSecurity: \{ enforce: baseline, audit: baseline, warn: baseline \}/,
+        );
+        assertError(errors, "spokes[0].tenants[0].egressCidrs", /replaced by network\.egressTo\.cidrs/);
+        assert.equal(
+          errors.filter((e) => e.path.startsWith("spokes[0].tenants[0].podSecurity")).length,
+          1,
+          "one error per key",
+        );
+      });
+
+      it("applications on a tenant not onboarded to Conjur", () => {
+        assertError(
+          errorsFor((c) => (c["spokes"][0].tenantDefaults = { onboarding: { conjur: false } })),
+          "spokes[0].tenants[0].applications",
+          /need Conjur onboarding/,
+        );
+      });
+    });
+
     it("a tenant that claims a system or hubspoke namespace", () => {
-      for (const reserved of ["conjur-system", "monitoring", "logging", "kube-system"]) {
+      for (const reserved of ["conjur-system", "hubspoke-monitoring", "hubspoke-logging", "kube-system"]) {
         assertError(
           errorsFor((c) => (c.spokes[0].tenants[0].name = reserved)),
           "spokes[0].tenants[0].name",

@@ -148,14 +148,25 @@ describe("spokes through the mocks", () => {
     );
   });
 
-  it("adopts existing tenant namespaces by patching our labels only, and retains them on delete", () => {
+  it("adopts existing tenant namespaces with a patch of the stage's labels only, released (not retained) on delete", () => {
     const patch = ofKind(staging, "NamespacePatch").find(
       (r) => (r.inputs as Json).metadata.name === "payments",
     ) as RecordedResource;
     assert.ok(patch, "payments is patched, not created");
-    assert.equal(patch.options.retainOnDelete, true);
-    assert.equal((patch.inputs as Json).metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
-    assert.equal((patch.inputs as Json).metadata.labels["hubspoke.io/tenant"], "payments");
+    assert.ok(!patch.options.retainOnDelete, "destroy releases the labels");
+    const labels = (patch.inputs as Json).metadata.labels;
+    assert.equal(
+      labels["pod-security.kubernetes.io/enforce"],
+      undefined,
+      "an adopted namespace keeps its enforce label",
+    );
+    assert.equal(labels["pod-security.kubernetes.io/audit"], "restricted");
+    assert.equal(labels["pod-security.kubernetes.io/warn-version"], "v1.33");
+    assert.equal(labels["hubspoke.io/tenant"], "payments");
+    assert.equal(labels["app.kubernetes.io/part-of"], undefined, "tenants often carry their own part-of");
+    assert.deepEqual((patch.inputs as Json).metadata.annotations, {
+      "hubspoke.io/network-isolation": "observe",
+    });
     assert.ok(
       !ofKind(staging, "Namespace").some((r) => (r.inputs as Json).metadata.name === "payments"),
       "never a Namespace it would own",
@@ -171,41 +182,47 @@ describe("spokes through the mocks", () => {
     assert.deepEqual((imported.inputs as Json).metadata, { name: "payments" });
   });
 
-  it("creates a new tenant namespace when it does not exist, and still retains it on delete", () => {
+  it("creates a new tenant namespace when it does not exist, restricted and enforced, and retains it on delete", () => {
     const created = ofKind(staging, "Namespace").find(
       (r) => (r.inputs as Json).metadata.name === "fraud",
     ) as RecordedResource;
     assert.equal(created.options.import, undefined);
     assert.equal(created.options.retainOnDelete, true);
+    assert.equal(
+      (created.inputs as Json).metadata.labels["pod-security.kubernetes.io/enforce"],
+      "restricted",
+    );
+    assert.equal((created.inputs as Json).metadata.annotations["hubspoke.io/network-isolation"], "enforce");
   });
 
-  it("gives each tenant a quota, limits, a default-deny policy and a route to its follower", () => {
+  it("gives each tenant its quota, and isolation only at the enforce stage, with a route to its follower", () => {
     const quota = objectNamed(staging, "ResourceQuota", "hubspoke-quota");
     assert.deepEqual((quota.inputs as Json).spec.hard, {
-      "requests.cpu": "8",
-      "requests.memory": "16Gi",
-      "limits.cpu": "16",
-      "limits.memory": "32Gi",
+      "requests.cpu": "32",
+      "requests.memory": "64Gi",
       pods: "60",
     });
-    const limits = objectNamed(staging, "LimitRange", "hubspoke-limits");
-    assert.deepEqual((limits.inputs as Json).spec.limits[0].default, { cpu: "500m", memory: "512Mi" });
-    const tenantPolicies = ofKind(staging, "NetworkPolicy").filter(
-      (p) => (p.inputs as Json).metadata.namespace === "payments",
-    );
-    const deny = tenantPolicies.find((p) => (p.inputs as Json).metadata.name === "default-deny");
+    const policiesIn = (e: Evaluation, namespace: string) =>
+      ofKind(e, "NetworkPolicy").filter((p) => (p.inputs as Json).metadata.namespace === namespace);
+    assert.deepEqual(policiesIn(staging, "payments"), [], "observe renders no policy at all");
+    const storefront = policiesIn(staging, "storefront");
+    assert.deepEqual(storefront.map((p) => (p.inputs as Json).metadata.name).sort(), [
+      "hubspoke-allow-egress",
+      "hubspoke-allow-ingress",
+      "hubspoke-default-deny",
+    ]);
+    const deny = storefront.find((p) => (p.inputs as Json).metadata.name === "hubspoke-default-deny");
     assert.deepEqual((deny?.inputs as Json).spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    const egress = tenantPolicies.find(
-      (p) => (p.inputs as Json).metadata.name === "allow-dns-and-conjur-follower",
+    const egress = storefront.find((p) => (p.inputs as Json).metadata.name === "hubspoke-allow-egress");
+    const toFollower = (egress?.inputs as Json).spec.egress.find((rule: Json) =>
+      rule.to?.some(
+        (peer: Json) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "conjur-follower",
+      ),
     );
-    const toFollower = (egress?.inputs as Json).spec.egress[1];
     assert.deepEqual(toFollower.ports, [{ protocol: "TCP", port: 443 }]);
-    assert.deepEqual(toFollower.to[0].podSelector, {
-      matchLabels: { "app.kubernetes.io/name": "conjur-follower" },
-    });
   });
 
-  it("admits tenants to the follower on 443 (and 636) and lets the follower reach the primary, DNS and the API only", () => {
+  it("admits the onboarded tenants to the follower on 443 (and 636) by namespace name, and lets the follower reach the primary, DNS and the API only", () => {
     const policy = objectNamed(staging, "NetworkPolicy", "conjur-follower", "k8s-stg-payments");
     const spec = (policy.inputs as Json).spec;
     assert.deepEqual(spec.ingress[0].ports, [
@@ -213,8 +230,11 @@ describe("spokes through the mocks", () => {
       { protocol: "TCP", port: 636 },
     ]);
     assert.deepEqual(spec.ingress[0].from[0].namespaceSelector.matchExpressions, [
-      { key: "hubspoke.io/tenant", operator: "Exists" },
+      { key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "fraud"] },
     ]);
+    assert.deepEqual(spec.ingress[0].from[1].namespaceSelector.matchLabels, {
+      "kubernetes.io/metadata.name": "hubspoke-monitoring",
+    });
     assert.deepEqual(spec.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
   });
 

@@ -264,6 +264,8 @@ export interface SummaryExtras {
   readonly pendingSpokes?: readonly { name: string; phase: number }[];
   readonly conversionPhase?: number;
   readonly violations?: readonly string[];
+  /** Sections appended after the counts (tenant stages, the preflight's result), line by line. */
+  readonly notes?: readonly string[];
   /** Audit policy files written for self-managed control planes, and managed clusters that take none. */
   readonly audit?: { readonly files: readonly string[]; readonly managedClusters: readonly string[] };
 }
@@ -329,6 +331,10 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
         `audit on managed control planes (enable the provider's audit logging instead): ${managedClusters.join(", ")}`,
       );
     }
+  }
+  if (extras.notes?.length) {
+    lines.push("");
+    lines.push(...extras.notes);
   }
   if (extras.violations) {
     lines.push("");

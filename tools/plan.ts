@@ -1,10 +1,12 @@
-// `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <dir | git ref>]`:
-// evaluates index.ts on Pulumi's mock runtime, writes plan.json, manifests/<cluster>.yaml,
-// audit/<cluster>-audit-policy.yaml and summary.txt, and runs the policy pack's rules over the
-// recorded resources. With --against, also diff.json and diff.md (tools/review.ts).
-// Exit 2 with one `config error:` line per problem (nothing written) on invalid config or usage;
-// exit 1 on a mandatory policy violation (after writing the artefacts, so a reviewer can read them);
-// with --against, exit 3 when the diff holds a dangerous change (and no mandatory violation).
+// `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <dir | git ref>]
+// [--inventory <dir>]`: evaluates index.ts on Pulumi's mock runtime, writes plan.json,
+// manifests/<cluster>.yaml, audit/<cluster>-audit-policy.yaml and summary.txt, and runs the policy
+// pack's rules over the recorded resources. With --against, also diff.json and diff.md
+// (tools/review.ts); with --inventory, also preflight.json and preflight.md (tools/preflight/).
+// Exit 2 with one `config error:` line per problem (nothing written) on invalid config or usage, or
+// one `preflight error:` line per problem on a bad inventory or an unaccepted finding; exit 1 on a
+// mandatory policy violation (after writing the artefacts, so a reviewer can read them); with
+// --against, exit 3 when the diff holds a dangerous change (and no mandatory violation).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -36,6 +38,8 @@ import {
   writeReview,
 } from "./review";
 import { newDigestKey, secretDigests } from "./secret-compare";
+import { preflightStep } from "./preflight";
+import { tenantStageLines } from "../stacks/tenancy";
 
 export interface PlanArgs {
   readonly stack: string;
@@ -47,6 +51,8 @@ export interface PlanArgs {
   readonly computed?: EvaluateArgs["computed"];
   /** A previous plan directory or a git ref to diff against (writes diff.json and diff.md). */
   readonly against?: string;
+  /** Directory of `<cluster>.yaml` inventories: run the preflight against them. */
+  readonly inventory?: string;
 }
 
 export interface PlanResult {
@@ -59,7 +65,7 @@ export interface PlanResult {
 }
 
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <plan dir | git ref>]";
+  "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <plan dir | git ref>] [--inventory <dir>]";
 
 /** The spec the program built from the same config, through the same decoding Pulumi applies. */
 export function specFromConfig(
@@ -148,6 +154,11 @@ export async function runPlan(
     throw err;
   }
   const spec = specFromConfig(stackFile.config, stackFile.secretKeys);
+  const preflight = preflightStep(args.stack, args.inventory, spec, evaluation);
+  if (!preflight.ok) {
+    for (const line of preflight.errors) log(line);
+    return { exitCode: 2 };
+  }
   const context = stackContextOf(spec, evaluation);
   const violations = sortViolations(evaluate(plannedResources(evaluation), context));
   const mandatory = violations.filter((v) => v.level === "mandatory");
@@ -169,6 +180,7 @@ export async function runPlan(
       managedClusters: audit.map(([cluster]) => cluster).filter(isManaged),
     },
     violations: violations.map(formatViolation),
+    notes: [...(spec ? tenantStageLines(spec.spokes) : []), "", ...preflight.summary],
   });
   for (const dir of ["manifests", "audit"])
     fs.rmSync(path.join(outDir, dir), { recursive: true, force: true });
@@ -185,6 +197,8 @@ export async function runPlan(
     fs.writeFileSync(path.join(outDir, auditFile), document);
   }
   fs.writeFileSync(path.join(outDir, "summary.txt"), summary);
+  for (const file of ["preflight.json", "preflight.md"]) fs.rmSync(path.join(outDir, file), { force: true });
+  preflight.write(outDir);
   log(
     `plan: wrote ${path.relative(process.cwd(), outDir) || "."} (${evaluation.resources.length} resources)`,
   );
@@ -224,7 +238,13 @@ function sendSecretDigests(evaluation: Evaluation | undefined): void {
 }
 
 async function main(): Promise<void> {
-  let values: { stack?: string; "config-file"?: string; out?: string; against?: string };
+  let values: {
+    stack?: string;
+    "config-file"?: string;
+    out?: string;
+    against?: string;
+    inventory?: string;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -232,6 +252,7 @@ async function main(): Promise<void> {
         "config-file": { type: "string" },
         out: { type: "string" },
         against: { type: "string" },
+        inventory: { type: "string" },
       },
       strict: true,
     }));
@@ -248,6 +269,7 @@ async function main(): Promise<void> {
     ...(values["config-file"] ? { configFile: values["config-file"] } : {}),
     ...(values.out ? { out: values.out } : {}),
     ...(values.against ? { against: values.against } : {}),
+    ...(values.inventory ? { inventory: values.inventory } : {}),
   });
   sendSecretDigests(result.evaluation);
   process.exit(result.exitCode);

@@ -28,6 +28,22 @@ export function clustersInUse(spec: StackSpec): string[] {
   return [spec.hub.cluster, ...spec.spokes.filter((s) => s.converted).map((s) => s.cluster)];
 }
 
+/**
+ * How every provider treats objects that already exist, pinned so that no environment variable can
+ * change it (pulumi-kubernetes 4.34 `provider.d.ts`: a provider argument takes precedence over
+ * `PULUMI_K8S_UPSERT_EXISTING_OBJECTS` and `PULUMI_K8S_ENABLE_PATCH_FORCE`):
+ * - creating an object that exists fails with AlreadyExists instead of silently taking it over (and
+ *   deleting it on destroy);
+ * - server-side apply stays on: the tenant namespaces are adopted with NamespacePatch, which needs it;
+ * - patches never force: a label another manager set to another value is a conflict the apply
+ *   reports (the preflight lists it as `label-conflict`), never an overwrite.
+ */
+export const EXISTING_OBJECT_HANDLING = {
+  upsertExistingObjects: false,
+  enableServerSideApply: true,
+  enablePatchForce: false,
+} as const satisfies k8s.ProviderArgs;
+
 export function createClusterConnections(spec: StackSpec): Map<string, ClusterConnection> {
   const awsProviders = new Map<string, AwsProvider>();
   const awsProvider = (region: string) => {
@@ -54,6 +70,7 @@ function connect(
 ): ClusterConnection {
   const common: k8s.ProviderArgs = {
     clusterIdentifier: name,
+    ...EXISTING_OBJECT_HANDLING,
     ...(renderDir ? { renderYamlToDirectory: `${renderDir}/${name}` } : {}),
   };
   let args: k8s.ProviderArgs;

@@ -31,7 +31,7 @@ import {
   FOLLOWER_SERVICE,
   FOLLOWER_SERVICE_ACCOUNT,
   HTTPS_PORT,
-  LABEL_TENANT,
+  LABEL_NAMESPACE_NAME,
   MONITORING_NAMESPACE,
   selectorLabels,
   serviceDnsNames,
@@ -83,6 +83,17 @@ export function seedFetchEnv(
     fromField("MY_POD_NAME", "metadata.name"),
     fromField("MY_POD_NAMESPACE", "metadata.namespace"),
     fromField("MY_POD_IP", "status.podIP"),
+  ];
+}
+
+/** The follower's ingress peers for tenants onboarded to Conjur, selected by the immutable namespace name label. */
+export function onboardedTenantPeers(spoke: SpokeSpec) {
+  const names = spoke.tenants.filter((t) => t.stage.onboarding.conjur).map((t) => t.name);
+  if (names.length === 0) return [];
+  return [
+    {
+      namespaceSelector: { matchExpressions: [{ key: LABEL_NAMESPACE_NAME, operator: "In", values: names }] },
+    },
   ];
 }
 
@@ -344,9 +355,10 @@ export class ConjurSpoke extends pulumi.ComponentResource {
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         {
-          // Applications in tenant namespaces, and the monitoring namespace for /metrics.
+          // Applications in the tenants onboarded to Conjur, by namespace name (a label any namespace
+          // editor could set would admit anyone), and the monitoring namespace for /metrics.
           from: [
-            { namespaceSelector: { matchExpressions: [{ key: LABEL_TENANT, operator: "Exists" }] } },
+            ...onboardedTenantPeers(spoke),
             { namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) },
           ],
           ports: tcpPorts(FOLLOWER_HTTPS_PORT, FOLLOWER_LDAPS_PORT),

@@ -1,2 +1,9 @@
-// Tenancy: adopted tenant namespaces with quota, limits, isolation and the authenticator binding.
-export { Tenant, TenantArgs, tenantNamespaceLabels } from "./tenant";
+// Tenancy: staged tenant namespaces (onboarding, Pod Security, network isolation), quota, limits, binding.
+export { Tenant, TenantArgs } from "./tenant";
+export {
+  enforcedStage,
+  TENANT_OBJECT_NAMES,
+  tenantNamespaceAnnotations,
+  tenantNamespaceLabels,
+  tenantNetworkPolicies,
+} from "./isolation";

@@ -1,24 +1,25 @@
-// Tenant: a namespace the spoke hosts, adopted (never recreated) when it exists already, with its
-// quota, limits, network isolation and the authenticator's RoleBinding. Namespaces are retained
-// on delete, so `pulumi destroy` leaves every tenant and its workloads where they were.
+// Tenant: a namespace the spoke hosts, staged per tenant. Adopted namespaces are patched (never
+// recreated) with server-side apply, without force and without retainOnDelete, so `pulumi destroy`
+// hands every label back: a label the patch added is removed, one that was already there with the
+// same value stays (co-owned), and one with another value is a conflict the apply refuses. Inside the
+// namespace: the quota and limits, the NetworkPolicies of the `enforce` stage, and, with Conjur
+// onboarding, the authenticator's RoleBinding; every object carries the `hubspoke-` prefix.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { TenantSpec } from "../../stacks/spec";
 import { networkPolicyFactory } from "../namespace";
-import { defaultDenySpec, dnsEgressRule, namespaceSelectorFor, podSecurityLabels, tcpPorts } from "../kube";
+import { CONJUR_NAMESPACE, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_TENANT, PART_OF } from "../naming";
 import {
-  CONJUR_NAMESPACE,
-  FOLLOWER_HTTPS_PORT,
-  FOLLOWER_SERVICE,
-  LABEL_MANAGED_BY,
-  LABEL_PART_OF,
-  LABEL_TENANT,
-  PART_OF,
-  selectorLabels,
-} from "../naming";
+  TENANT_OBJECT_NAMES,
+  tenantLimitRangeItem,
+  tenantNamespaceAnnotations,
+  tenantNamespaceLabels,
+  tenantNetworkPolicies,
+  tenantQuotaHard,
+} from "./isolation";
 
 export interface TenantArgs {
-  /** The tenant as the spec declares it. */
+  /** The tenant as the spec declares it, its stage resolved. */
   readonly tenant: TenantSpec;
   /** Provider of the spoke cluster hosting the tenant. */
   readonly provider: k8s.Provider;
@@ -28,9 +29,39 @@ export interface TenantArgs {
   readonly followerServiceAccount: pulumi.Input<string>;
 }
 
-/** Labels this stack owns on a tenant namespace: Pod Security and the tenant marker. */
-export function tenantNamespaceLabels(tenant: TenantSpec): Record<string, string> {
-  return { ...podSecurityLabels(tenant.podSecurity), [LABEL_TENANT]: tenant.name, [LABEL_PART_OF]: PART_OF };
+type K8sOpts = { parent: pulumi.Resource; provider: k8s.Provider };
+
+/**
+ * The namespace step. Created: a Namespace the stack owns, retained on delete (workloads deployed
+ * there since belong to the tenant). Adopted: a NamespacePatch managing only the stage's labels and
+ * annotations; with `adopt: import` the Namespace is first imported (declaring only its name, so
+ * nothing is written) and retained, so destroy only drops it from the state.
+ */
+function tenantNamespace(name: string, tenant: TenantSpec, opts: K8sOpts): pulumi.Resource {
+  const metadata = {
+    name: tenant.name,
+    labels: tenantNamespaceLabels(tenant),
+    annotations: tenantNamespaceAnnotations(tenant),
+  };
+  if (!tenant.existing) {
+    return new k8s.core.v1.Namespace(`${name}-namespace`, { metadata }, { ...opts, retainOnDelete: true });
+  }
+  let dependsOn: pulumi.Resource[] = [];
+  if (tenant.adopt === "import") {
+    const imported = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: tenant.name } },
+      {
+        ...opts,
+        retainOnDelete: true,
+        import: tenant.name,
+        ignoreChanges: ["metadata.labels", "metadata.annotations", "spec"],
+      },
+    );
+    dependsOn = [imported];
+  }
+  // No `pulumi.com/patchForce` and no retainOnDelete: see the module comment and docs/conversion.md.
+  return new k8s.core.v1.NamespacePatch(`${name}-namespace-labels`, { metadata }, { ...opts, dependsOn });
 }
 
 export class Tenant extends pulumi.ComponentResource {
@@ -40,118 +71,67 @@ export class Tenant extends pulumi.ComponentResource {
     super("hubspoke:tenancy:Tenant", name, {}, opts);
     const { tenant } = args;
     const k8sOpts = { parent: this, provider: args.provider };
-    const labels = tenantNamespaceLabels(tenant);
-    // Tenant namespaces are never deleted by this stack: created or adopted, they hold workloads.
-    const keep = { ...k8sOpts, retainOnDelete: true };
 
-    let namespaceResource: pulumi.Resource;
-    if (!tenant.existing) {
-      namespaceResource = new k8s.core.v1.Namespace(
-        `${name}-namespace`,
-        { metadata: { name: tenant.name, labels } },
-        keep,
-      );
-    } else if (tenant.adopt === "import") {
-      // Take ownership of the live object: declare only what it already has (its name) so the import
-      // matches, then add our labels with a patch.
-      const imported = new k8s.core.v1.Namespace(
-        `${name}-namespace`,
-        { metadata: { name: tenant.name } },
-        { ...keep, import: tenant.name, ignoreChanges: ["metadata.labels", "metadata.annotations", "spec"] },
-      );
-      namespaceResource = new k8s.core.v1.NamespacePatch(
-        `${name}-namespace-labels`,
-        { metadata: { name: tenant.name, labels } },
-        { ...keep, dependsOn: [imported] },
-      );
-    } else {
-      // Server-side apply patch: only our labels are managed; the namespace itself is not owned.
-      namespaceResource = new k8s.core.v1.NamespacePatch(
-        `${name}-namespace-labels`,
-        { metadata: { name: tenant.name, labels, annotations: { "pulumi.com/patchForce": "true" } } },
-        keep,
-      );
-    }
-    const nsOpts = { ...k8sOpts, dependsOn: [namespaceResource] };
+    const namespace = tenantNamespace(name, tenant, k8sOpts);
+    // Everything inside waits for the namespace step: a refused patch (label conflict) creates nothing.
+    const nsOpts = { ...k8sOpts, dependsOn: [namespace] };
     const meta = (objectName: string) => ({
       name: objectName,
       namespace: tenant.name,
       labels: { [LABEL_PART_OF]: PART_OF, [LABEL_MANAGED_BY]: "pulumi", [LABEL_TENANT]: tenant.name },
     });
 
-    if (tenant.quota) {
-      const q = tenant.quota;
-      const hard: Record<string, string> = {};
-      if (q.requestsCpu) hard["requests.cpu"] = q.requestsCpu;
-      if (q.requestsMemory) hard["requests.memory"] = q.requestsMemory;
-      if (q.limitsCpu) hard["limits.cpu"] = q.limitsCpu;
-      if (q.limitsMemory) hard["limits.memory"] = q.limitsMemory;
-      if (q.pods !== undefined) hard["pods"] = String(q.pods);
+    const hard = tenantQuotaHard(tenant.quota);
+    if (hard) {
       new k8s.core.v1.ResourceQuota(
         `${name}-quota`,
-        { metadata: meta("hubspoke-quota"), spec: { hard } },
+        { metadata: meta(TENANT_OBJECT_NAMES.quota), spec: { hard } },
         nsOpts,
       );
     }
-    if (tenant.limits) {
-      const l = tenant.limits;
-      const quantities = (cpu?: string, memory?: string) =>
-        cpu || memory ? { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) } : undefined;
-      const defaults = quantities(l.defaultCpu, l.defaultMemory);
-      const defaultRequests = quantities(l.defaultRequestCpu, l.defaultRequestMemory);
-      const item: k8s.types.input.core.v1.LimitRangeItem = {
-        type: "Container",
-        ...(defaults ? { default: defaults } : {}),
-        ...(defaultRequests ? { defaultRequest: defaultRequests } : {}),
-      };
+    const limitItem = tenantLimitRangeItem(tenant.limits);
+    if (limitItem) {
       new k8s.core.v1.LimitRange(
         `${name}-limits`,
-        { metadata: meta("hubspoke-limits"), spec: { limits: [item] } },
+        { metadata: meta(TENANT_OBJECT_NAMES.limits), spec: { limits: [limitItem] } },
         nsOpts,
       );
     }
 
-    // Isolation: deny by default, then traffic inside the namespace, DNS, and the local follower.
+    // `enforce` only. The allow policies come first and the deny waits for them, so no moment exists in
+    // which the namespace is isolated without its allow-lists (and on destroy the deny goes first).
     const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
-    netpol("default-deny", "default-deny", defaultDenySpec());
-    netpol("same-namespace", "allow-same-namespace", {
-      podSelector: {},
-      policyTypes: ["Ingress", "Egress"],
-      ingress: [{ from: [{ podSelector: {} }] }],
-      egress: [{ to: [{ podSelector: {} }] }],
-    });
-    netpol("egress", "allow-dns-and-conjur-follower", {
-      podSelector: {},
-      policyTypes: ["Egress"],
-      egress: [
-        dnsEgressRule(),
-        {
-          to: [
-            {
-              namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE),
-              podSelector: { matchLabels: selectorLabels(FOLLOWER_SERVICE) },
-            },
-          ],
-          ports: tcpPorts(FOLLOWER_HTTPS_PORT),
-        },
-        ...(tenant.egressCidrs.length
-          ? [{ to: tenant.egressCidrs.map((cidr) => ({ ipBlock: { cidr } })) }]
-          : []),
-      ],
-    });
+    const allows: pulumi.Resource[] = [];
+    for (const policy of tenantNetworkPolicies(tenant.stage)) {
+      if (policy.role === "default-deny") {
+        networkPolicyFactory(`${name}-netpol`, meta, { ...nsOpts, dependsOn: [namespace, ...allows] })(
+          policy.role,
+          policy.name,
+          policy.spec,
+        );
+      } else {
+        allows.push(netpol(policy.role, policy.name, policy.spec));
+      }
+    }
 
-    // The follower's authenticator may inspect and exec into this namespace's pods, and only here.
-    new k8s.rbac.v1.RoleBinding(
-      `${name}-authenticator`,
-      {
-        metadata: meta("conjur-authenticator"),
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: args.authenticatorRole },
-        subjects: [
-          { kind: "ServiceAccount", name: args.followerServiceAccount, namespace: CONJUR_NAMESPACE },
-        ],
-      },
-      nsOpts,
-    );
+    // Conjur onboarding: the follower's authenticator may inspect and exec into this namespace's pods.
+    if (tenant.stage.onboarding.conjur) {
+      new k8s.rbac.v1.RoleBinding(
+        `${name}-authenticator`,
+        {
+          metadata: meta(TENANT_OBJECT_NAMES.authenticatorBinding),
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: args.authenticatorRole,
+          },
+          subjects: [
+            { kind: "ServiceAccount", name: args.followerServiceAccount, namespace: CONJUR_NAMESPACE },
+          ],
+        },
+        nsOpts,
+      );
+    }
 
     this.namespace = pulumi.output(tenant.name);
     this.registerOutputs({ namespace: this.namespace });

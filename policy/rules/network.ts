@@ -1,5 +1,5 @@
 // Network exposure rules: no Services opened on every node's ports, and a default-deny NetworkPolicy in
-// every namespace the stack creates or adopts, so only explicit allow policies open traffic.
+// every namespace the stack creates or adopts once its network stage is enforce (advisory before).
 import {
   asArray,
   asRecord,
@@ -52,48 +52,108 @@ export function defaultDenyDirections(networkPolicy: PlannedResource): Direction
   return denied;
 }
 
+/** Annotation the stack puts on a tenant namespace with its network stage (components/naming.ts). */
+export const NETWORK_ISOLATION_ANNOTATION = "hubspoke.io/network-isolation";
+
+/**
+ * A namespace's network stage, read from the rendered objects themselves so `pulumi preview
+ * --policy-pack` and the offline plan judge alike: `observe` or `off` on a tenant that is not
+ * enforced yet, else `enforce` (the stack's own namespaces carry no annotation and are always
+ * enforced). An adopted namespace may be two resources (an import and the patch carrying the
+ * annotation); the annotation on either decides.
+ */
+export function networkStageOf(namespaceObjects: readonly PlannedResource[]): "off" | "observe" | "enforce" {
+  for (const namespace of namespaceObjects) {
+    const stage = asString(field(namespace.props, "metadata", "annotations", NETWORK_ISOLATION_ANNOTATION));
+    if (stage === "off" || stage === "observe") return stage;
+    if (stage !== undefined) return "enforce";
+  }
+  return "enforce";
+}
+
+function missingDefaultDeny(
+  resources: PlannedResource[],
+  rule: StackRule,
+  stages: readonly ("off" | "observe" | "enforce")[],
+  describe: (namespaceName: string, missing: readonly Direction[], stage: string) => string,
+): Violation[] {
+  const networkPolicies = resources.filter((resource) => kubernetesKind(resource) === "NetworkPolicy");
+  const violations: Violation[] = [];
+  const report = (urn: string, message: string): void => {
+    violations.push({ rule: rule.name, level: rule.level, urn, message });
+  };
+  // One verdict per namespace and cluster, reported on the object that carries its stage.
+  const byNamespace = new Map<string, PlannedResource[]>();
+  for (const namespace of resources.filter((resource) => kubernetesKind(resource) === "Namespace")) {
+    const namespaceName = objectIdentity(namespace).name;
+    if (namespaceName === undefined) {
+      if (stages.includes("enforce"))
+        report(
+          namespace.urn,
+          "namespace has no explicit metadata.name, so its default-deny NetworkPolicy cannot be checked",
+        );
+      continue;
+    }
+    const key = JSON.stringify([clusterKey(namespace), namespaceName]);
+    byNamespace.set(key, [...(byNamespace.get(key) ?? []), namespace]);
+  }
+  for (const objects of byNamespace.values()) {
+    const stage = networkStageOf(objects);
+    if (!stages.includes(stage)) continue;
+    const carrier =
+      objects.find(
+        (o) => field(o.props, "metadata", "annotations", NETWORK_ISOLATION_ANNOTATION) !== undefined,
+      ) ?? objects[0];
+    const namespaceName = objectIdentity(carrier).name as string;
+    const denied = new Set<Direction>(
+      networkPolicies
+        .filter(
+          (policy) =>
+            clusterKey(policy) === clusterKey(carrier) && objectIdentity(policy).namespace === namespaceName,
+        )
+        .flatMap(defaultDenyDirections),
+    );
+    const missing = (["Ingress", "Egress"] as const).filter((direction) => !denied.has(direction));
+    if (missing.length > 0) report(carrier.urn, describe(namespaceName, missing, stage));
+  }
+  return violations;
+}
+
 export const namespaceDefaultDeny: StackRule = {
   name: "namespace-default-deny",
   description:
-    "Every namespace the stack creates or adopts (Namespace, NamespacePatch) has, on the same cluster, a " +
-    "NetworkPolicy selecting all pods that denies all ingress and all egress.",
+    "Every namespace the stack creates or adopts (Namespace, NamespacePatch) whose network stage is enforce " +
+    "(the stack's own namespaces always are) has, on the same cluster, a NetworkPolicy selecting all pods " +
+    "that denies all ingress and all egress.",
   level: "mandatory",
-  checkStack: (resources) => {
-    const networkPolicies = resources.filter((resource) => kubernetesKind(resource) === "NetworkPolicy");
-    const violations: Violation[] = [];
-    for (const namespace of resources.filter((resource) => kubernetesKind(resource) === "Namespace")) {
-      const report = (message: string): void => {
-        violations.push({
-          rule: namespaceDefaultDeny.name,
-          level: namespaceDefaultDeny.level,
-          urn: namespace.urn,
-          message,
-        });
-      };
-      const namespaceName = objectIdentity(namespace).name;
-      if (namespaceName === undefined) {
-        report(
-          "namespace has no explicit metadata.name, so its default-deny NetworkPolicy cannot be checked",
-        );
-        continue;
-      }
-      const denied = new Set<Direction>(
-        networkPolicies
-          .filter(
-            (policy) =>
-              clusterKey(policy) === clusterKey(namespace) &&
-              objectIdentity(policy).namespace === namespaceName,
-          )
-          .flatMap(defaultDenyDirections),
-      );
-      const missing = (["Ingress", "Egress"] as const).filter((direction) => !denied.has(direction));
-      if (missing.length > 0) {
-        report(
-          `namespace "${namespaceName}" has no default-deny NetworkPolicy for ${missing.join(" and ")} ` +
-            `(podSelector: {}, policyTypes [${missing.join(", ")}], no ${missing.map((d) => d.toLowerCase()).join("/")} rules)`,
-        );
-      }
-    }
-    return violations;
-  },
+  checkStack: (resources) =>
+    missingDefaultDeny(
+      resources,
+      namespaceDefaultDeny,
+      ["enforce"],
+      (name, missing) =>
+        `namespace "${name}" has no default-deny NetworkPolicy for ${missing.join(" and ")} ` +
+        `(podSelector: {}, policyTypes [${missing.join(", ")}], no ${missing.map((d) => d.toLowerCase()).join("/")} rules)`,
+    ),
+};
+
+/**
+ * The same check, advisory, for tenants still observed (or left alone): the pack never forces a
+ * disruptive setting on them, but keeps saying what is still open until they are enforced.
+ */
+export const namespaceDefaultDenyStaged: StackRule = {
+  name: "namespace-default-deny-staged",
+  description:
+    `Tenant namespaces whose network stage is observe or off (annotation ${NETWORK_ISOLATION_ANNOTATION}) ` +
+    "have no default deny yet: run the preflight and move them to enforce.",
+  level: "advisory",
+  checkStack: (resources) =>
+    missingDefaultDeny(
+      resources,
+      namespaceDefaultDenyStaged,
+      ["observe", "off"],
+      (name, missing, stage) =>
+        `namespace "${name}" is at network stage "${stage}": no default deny for ${missing.join(" and ")} yet; ` +
+        "check the preflight's network findings, then set network.mode: enforce",
+    ),
 };

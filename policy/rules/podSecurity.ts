@@ -162,6 +162,169 @@ function containerFindings(ref: ContainerRef, podContext: JsonRecord): PodSecuri
   return findings;
 }
 
+// ---- The baseline profile, and either profile as a whole (the preflight judges tenant workloads) ----
+
+/** Sub-checks of the Pod Security Standard `baseline` profile (Kubernetes docs, pod-security-standards.md). */
+export const BASELINE_CHECKS = [
+  "hostProcess",
+  "hostNetwork",
+  "hostPID",
+  "hostIPC",
+  "privileged",
+  "capabilities",
+  "hostPath",
+  "hostPort",
+  "appArmor",
+  "seLinux",
+  "procMount",
+  "seccompProfile",
+  "sysctls",
+] as const;
+export type BaselineCheck = (typeof BASELINE_CHECKS)[number];
+
+/** Capabilities `baseline` lets a container add (the container runtime's default set). */
+export const BASELINE_ALLOWED_CAPABILITIES = [
+  "AUDIT_WRITE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "MKNOD",
+  "NET_BIND_SERVICE",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
+];
+
+/** The "safe" sysctls `baseline` allows, up to Pod Security version v1.33. */
+export const BASELINE_SAFE_SYSCTLS = [
+  "kernel.shm_rmid_forced",
+  "net.ipv4.ip_local_port_range",
+  "net.ipv4.ip_unprivileged_port_start",
+  "net.ipv4.tcp_syncookies",
+  "net.ipv4.ping_group_range",
+  "net.ipv4.ip_local_reserved_ports",
+  "net.ipv4.tcp_keepalive_time",
+  "net.ipv4.tcp_fin_timeout",
+  "net.ipv4.tcp_keepalive_intvl",
+  "net.ipv4.tcp_keepalive_probes",
+  "net.ipv4.tcp_rmem",
+  "net.ipv4.tcp_wmem",
+];
+
+const ALLOWED_SELINUX_TYPES = [
+  "",
+  "container_t",
+  "container_init_t",
+  "container_kvm_t",
+  "container_engine_t",
+];
+const APPARMOR_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/";
+
+/** Why a pod fails the `baseline` profile, per sub-check; [] when it passes. */
+export function baselineFindings(resource: PlannedResource): SubCheckFinding[] {
+  const template = podTemplateOf(resource);
+  if (template === undefined) return [];
+  const pod = template.spec;
+  const podContext = asRecord(pod.securityContext) ?? {};
+  const findings: SubCheckFinding[] = [];
+  const add = (subCheck: BaselineCheck, message: string): void => {
+    findings.push({ subCheck, message });
+  };
+  const contexts: Array<[string, JsonRecord]> = [["pod", podContext]];
+  for (const ref of containersOf(pod)) {
+    contexts.push([describeContainer(ref), asRecord(ref.container.securityContext) ?? {}]);
+  }
+
+  for (const hostNamespace of ["hostNetwork", "hostPID", "hostIPC"] as const) {
+    if (pod[hostNamespace] === true) add(hostNamespace, `pod: ${hostNamespace} must not be true`);
+  }
+  for (const volumeEntry of asArray(pod.volumes)) {
+    const volume = asRecord(volumeEntry);
+    if (volume?.hostPath !== undefined && volume.hostPath !== null) {
+      add("hostPath", `volume "${asString(volume.name) ?? "(unnamed)"}": hostPath volumes are not allowed`);
+    }
+  }
+  for (const [who, context] of contexts) {
+    if (field(context, "windowsOptions", "hostProcess") === true)
+      add("hostProcess", `${who}: securityContext.windowsOptions.hostProcess must not be true`);
+    const seccomp = asString(field(context, "seccompProfile", "type"));
+    if (seccomp === "Unconfined")
+      add("seccompProfile", `${who}: securityContext.seccompProfile.type must not be Unconfined`);
+    const appArmor = asString(field(context, "appArmorProfile", "type"));
+    if (appArmor === "Unconfined")
+      add("appArmor", `${who}: securityContext.appArmorProfile.type must not be Unconfined`);
+    const seLinux = asRecord(context.seLinuxOptions);
+    if (seLinux !== undefined) {
+      const type = asString(seLinux.type) ?? "";
+      if (!ALLOWED_SELINUX_TYPES.includes(type))
+        add("seLinux", `${who}: securityContext.seLinuxOptions.type ${JSON.stringify(type)} is not allowed`);
+      if (seLinux.user !== undefined || seLinux.role !== undefined)
+        add("seLinux", `${who}: securityContext.seLinuxOptions.user and .role must not be set`);
+    }
+  }
+  for (const sysctl of asArray(podContext.sysctls)) {
+    const name = asString(field(sysctl, "name"));
+    if (name !== undefined && !BASELINE_SAFE_SYSCTLS.includes(name))
+      add("sysctls", `pod: sysctl ${name} is not in the safe set`);
+  }
+  for (const [annotation, value] of Object.entries(asRecord(template.metadata.annotations) ?? {})) {
+    if (!annotation.startsWith(APPARMOR_ANNOTATION_PREFIX)) continue;
+    const profile = String(value);
+    if (profile !== "runtime/default" && !profile.startsWith("localhost/"))
+      add("appArmor", `annotation ${annotation}: AppArmor profile ${profile} is not allowed`);
+  }
+  for (const ref of containersOf(pod)) {
+    const who = describeContainer(ref);
+    const context = asRecord(ref.container.securityContext) ?? {};
+    if (context.privileged === true) add("privileged", `${who}: securityContext.privileged must not be true`);
+    const added = asArray(field(context, "capabilities", "add")).filter(
+      (capability) => typeof capability !== "string" || !BASELINE_ALLOWED_CAPABILITIES.includes(capability),
+    );
+    if (added.length > 0)
+      add(
+        "capabilities",
+        `${who}: securityContext.capabilities.add has ${JSON.stringify(added)} beyond the default set`,
+      );
+    const procMount = asString(context.procMount);
+    if (procMount !== undefined && procMount !== "Default")
+      add("procMount", `${who}: securityContext.procMount must be Default (is ${procMount})`);
+    asArray(ref.container.ports).forEach((portEntry, index) => {
+      const hostPort = field(portEntry, "hostPort");
+      if (hostPort !== undefined && hostPort !== null && hostPort !== 0)
+        add("hostPort", `${who}: ports[${index}].hostPort must not be set (is ${describeValue(hostPort)})`);
+    });
+  }
+  return findings;
+}
+
+const BASELINE_ONLY_CHECKS: readonly string[] = [
+  "hostProcess",
+  "appArmor",
+  "seLinux",
+  "procMount",
+  "sysctls",
+];
+
+/**
+ * Why a pod fails a Pod Security level as the admission controller applies it: `privileged` admits
+ * everything; `baseline` is its own profile; `restricted` is `baseline` plus the restricted checks.
+ */
+export function podSecurityLevelFindings(
+  resource: PlannedResource,
+  level: "privileged" | "baseline" | "restricted",
+): SubCheckFinding[] {
+  if (level === "privileged") return [];
+  if (level === "baseline") return baselineFindings(resource);
+  return [
+    ...podSecurityFindings(resource),
+    ...baselineFindings(resource).filter((finding) => BASELINE_ONLY_CHECKS.includes(finding.subCheck)),
+  ];
+}
+
 export const podSecurityRestricted: Rule = {
   name: "pod-security-restricted",
   description:

@@ -37,6 +37,7 @@ describe("policy engine", () => {
       "read-only-root-filesystem": "advisory",
       "automount-token-only-when-needed": "advisory",
       "namespace-default-deny": "mandatory",
+      "namespace-default-deny-staged": "advisory",
       "irreplaceable-protected": "mandatory",
       "pdb-for-replicated-workloads": "advisory",
     });
@@ -78,7 +79,7 @@ describe("policy engine", () => {
 
   it("applies exemptions exactly as the policy pack does", () => {
     const violations = evaluate(
-      [fluentBitDaemonSet("logging"), fluentBitDaemonSet("monitoring")],
+      [fluentBitDaemonSet("hubspoke-logging"), fluentBitDaemonSet("monitoring")],
       devContext,
     );
     const podSecurity = violations.filter((v) => v.rule === "pod-security-restricted");

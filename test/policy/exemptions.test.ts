@@ -10,14 +10,14 @@ describe("policy exemptions", () => {
     assert.ok(fluentBit);
     assert.equal(fluentBit.rule, "pod-security-restricted");
     assert.equal(fluentBit.kind, "DaemonSet");
-    assert.equal(fluentBit.namespace, "logging");
+    assert.equal(fluentBit.namespace, "hubspoke-logging");
     assert.match(fluentBit.reason, /hostPath/);
     assert.match(fluentBit.reason, /privileged/);
     assert.deepEqual(fluentBit.waive, ["hostPath", "runAsNonRoot", "runAsUser"]);
   });
 
   it("the Fluent Bit DaemonSet in logging passes pod-security only because of the exemption", () => {
-    const fluentBit = fluentBitDaemonSet("logging");
+    const fluentBit = fluentBitDaemonSet("hubspoke-logging");
     const unexempted = podSecurityRestricted.check(fluentBit, devContext);
     assert.ok(unexempted.some((message) => message.includes("hostPath volumes are not allowed")));
     assert.ok(unexempted.some((message) => message.includes("runAsNonRoot")));
@@ -35,7 +35,7 @@ describe("policy exemptions", () => {
   });
 
   it("still enforces the sub-checks it does not waive (capabilities, escalation, host network)", () => {
-    const loosened = fluentBitDaemonSet("logging", (pod) => {
+    const loosened = fluentBitDaemonSet("hubspoke-logging", (pod) => {
       pod.hostNetwork = true;
       pod.containers[0].securityContext.capabilities = { drop: ["ALL"], add: ["DAC_READ_SEARCH"] };
       pod.containers[0].securityContext.allowPrivilegeEscalation = true;
@@ -48,19 +48,22 @@ describe("policy exemptions", () => {
   });
 
   it("applies to no other rule", () => {
-    assert.equal(findExemption("resources-requests-and-limits", fluentBitDaemonSet("logging")), undefined);
+    assert.equal(
+      findExemption("resources-requests-and-limits", fluentBitDaemonSet("hubspoke-logging")),
+      undefined,
+    );
   });
 
   it("lists exemptions for the docs", () => {
     assert.deepEqual(
       listExemptions().map((exemption) => `${exemption.kind}/${exemption.namespace}/${exemption.name}`),
-      ["DaemonSet/logging/fluent-bit", "Deployment/conjur-system/conjur-follower"],
+      ["DaemonSet/hubspoke-logging/fluent-bit", "Deployment/conjur-system/conjur-follower"],
     );
     const table = exemptionsMarkdown();
     assert.match(table, /^\| Rule \| Cluster \| Kind \| Namespace \| Name \| Waived checks \| Reason \|/);
     assert.match(
       table,
-      /\| pod-security-restricted \| all \| DaemonSet \| logging \| fluent-bit \| hostPath, runAsNonRoot, runAsUser \|/,
+      /\| pod-security-restricted \| all \| DaemonSet \| hubspoke-logging \| fluent-bit \| hostPath, runAsNonRoot, runAsUser \|/,
     );
   });
 });

@@ -156,7 +156,7 @@ export function followerPod(
 
 /** Fluent Bit as the observability area deploys it: root, hostPath log mounts, otherwise restricted. */
 export function fluentBitDaemonSet(
-  namespace = "logging",
+  namespace = "hubspoke-logging",
   mutate?: (pod: PodSpecFixture) => void,
 ): PlannedResource {
   const labels = { "app.kubernetes.io/name": "fluent-bit" };

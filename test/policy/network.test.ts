@@ -1,5 +1,11 @@
 import { strict as assert } from "node:assert";
-import { defaultDenyDirections, namespaceDefaultDeny, noNodePortServices } from "../../policy/rules/network";
+import {
+  defaultDenyDirections,
+  namespaceDefaultDeny,
+  namespaceDefaultDenyStaged,
+  networkStageOf,
+  noNodePortServices,
+} from "../../policy/rules/network";
 import { defaultDenyPolicy, devContext, namespace, planned, SPOKE_PROVIDER } from "./fixtures";
 
 function followerService(spec: Record<string, unknown>): ReturnType<typeof planned> {
@@ -101,6 +107,55 @@ describe("namespace-default-deny (stack rule)", () => {
     });
     assert.equal(
       namespaceDefaultDeny.checkStack([namespace("conjur-system"), onSpoke], devContext).length,
+      1,
+    );
+  });
+});
+
+describe("namespace-default-deny follows the tenant's network stage (read from the rendered namespace)", () => {
+  const tenantPatch = (stage: string | undefined, name = "spoke-east-tenant-payments-namespace-labels") =>
+    planned("kubernetes:core/v1:NamespacePatch", name, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name: "payments",
+        ...(stage ? { annotations: { "hubspoke.io/network-isolation": stage } } : {}),
+      },
+    });
+
+  it("observe and off: not mandatory, reported by the advisory staged rule instead", () => {
+    for (const stage of ["observe", "off"]) {
+      assert.deepEqual(namespaceDefaultDeny.checkStack([tenantPatch(stage)], devContext), []);
+      const staged = namespaceDefaultDenyStaged.checkStack([tenantPatch(stage)], devContext);
+      assert.equal(staged.length, 1);
+      assert.equal(staged[0].level, "advisory");
+      assert.match(staged[0].message, new RegExp(`network stage "${stage}"`));
+    }
+  });
+
+  it("enforce, an unknown value or no annotation at all: mandatory (fails closed)", () => {
+    for (const stage of ["enforce", "bogus", undefined]) {
+      assert.equal(
+        namespaceDefaultDeny.checkStack([tenantPatch(stage)], devContext).length,
+        1,
+        String(stage),
+      );
+      assert.deepEqual(namespaceDefaultDenyStaged.checkStack([tenantPatch(stage)], devContext), []);
+    }
+    assert.deepEqual(
+      namespaceDefaultDeny.checkStack([tenantPatch("enforce"), defaultDenyPolicy("payments")], devContext),
+      [],
+    );
+  });
+
+  it("an imported namespace and its patch are one namespace: the patch's stage decides", () => {
+    const imported = planned("kubernetes:core/v1:Namespace", "spoke-east-tenant-payments-namespace", {
+      metadata: { name: "payments" },
+    });
+    assert.deepEqual(networkStageOf([imported, tenantPatch("observe")]), "observe");
+    assert.deepEqual(namespaceDefaultDeny.checkStack([imported, tenantPatch("observe")], devContext), []);
+    assert.equal(
+      namespaceDefaultDenyStaged.checkStack([imported, tenantPatch("observe")], devContext).length,
       1,
     );
   });

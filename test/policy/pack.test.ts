@@ -105,7 +105,10 @@ describe("policy pack (policy/index.ts)", () => {
   });
 
   it("applies exemptions inside the pack as the engine does", async () => {
-    assert.deepEqual(await runResourcePolicy("pod-security-restricted", fluentBitDaemonSet("logging")), []);
+    assert.deepEqual(
+      await runResourcePolicy("pod-security-restricted", fluentBitDaemonSet("hubspoke-logging")),
+      [],
+    );
     assert.ok(
       (await runResourcePolicy("pod-security-restricted", fluentBitDaemonSet("monitoring"))).length > 0,
     );

@@ -3,6 +3,7 @@ import type { PlannedResource, StackContext } from "../../policy/types";
 import {
   automountTokenOnlyWhenNeeded,
   podSecurityFindings,
+  podSecurityLevelFindings,
   podSecurityRestricted,
   readOnlyRootFilesystem,
 } from "../../policy/rules/podSecurity";
@@ -264,5 +265,62 @@ describe("automount-token-only-when-needed (advisory)", () => {
       workload.spec.template.metadata.annotations = { "hubspoke.io/calls-kube-api": "true" };
     });
     assert.deepEqual(automountTokenOnlyWhenNeeded.check(resource, devContext), []);
+  });
+});
+
+describe("Pod Security levels (the preflight judges tenant workloads with these)", () => {
+  const checks = (resource: PlannedResource, level: "privileged" | "baseline" | "restricted") =>
+    podSecurityLevelFindings(resource, level).map((f) => f.subCheck);
+  const asJson = (value: unknown) => value as Record<string, unknown>;
+
+  it("baseline admits root and missing seccomp, restricted does not; privileged admits everything", () => {
+    const root = followerPod((pod, follower) => {
+      delete pod.securityContext.runAsNonRoot;
+      delete follower.securityContext.runAsNonRoot;
+      pod.securityContext.runAsUser = 0;
+      delete pod.securityContext.seccompProfile;
+    });
+    assert.deepEqual(checks(root, "baseline"), []);
+    assert.ok(checks(root, "restricted").includes("runAsUser"));
+    assert.deepEqual(checks(root, "privileged"), []);
+  });
+
+  it("baseline rejects what only privileged admits: hostPath, host namespaces, added capabilities, privileged", () => {
+    const loose = followerPod((pod, follower) => {
+      pod.volumes.push({ name: "logs", hostPath: { path: "/var/log" } });
+      pod.hostNetwork = true;
+      follower.securityContext.capabilities = { add: ["NET_ADMIN"] };
+      follower.securityContext.privileged = true;
+    });
+    assert.deepEqual(checks(loose, "baseline").sort(), [
+      "capabilities",
+      "hostNetwork",
+      "hostPath",
+      "privileged",
+    ]);
+    const defaults = followerPod((_pod, follower) => {
+      follower.securityContext.capabilities = { add: ["CHOWN", "NET_BIND_SERVICE"] };
+    });
+    assert.deepEqual(checks(defaults, "baseline"), [], "the runtime's default capabilities are allowed");
+  });
+
+  it("baseline and restricted both check sysctls, procMount, SELinux, AppArmor and an Unconfined seccomp", () => {
+    const odd = followerPod((pod, follower) => {
+      asJson(pod.securityContext).sysctls = [{ name: "net.core.somaxconn", value: "1024" }];
+      asJson(follower.securityContext).procMount = "Unmasked";
+      asJson(follower.securityContext).seLinuxOptions = { type: "spc_t" };
+      asJson(follower.securityContext).appArmorProfile = { type: "Unconfined" };
+      asJson(follower.securityContext).seccompProfile = { type: "Unconfined" };
+    });
+    for (const level of ["baseline", "restricted"] as const) {
+      const found = checks(odd, level);
+      for (const check of ["sysctls", "procMount", "seLinux", "appArmor", "seccompProfile"]) {
+        assert.ok(found.includes(check), `${level}: ${check}`);
+      }
+    }
+    const safe = followerPod((pod) => {
+      asJson(pod.securityContext).sysctls = [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }];
+    });
+    assert.deepEqual(checks(safe, "restricted"), []);
   });
 });
