@@ -157,7 +157,7 @@ export { exemptions, listExemptions, exemptionsMarkdown } from "./exemptions";
 export type { Exemption } from "./exemptions";
 export { IRREPLACEABLE, isIrreplaceable } from "./rules/protection";
 export type { IrreplaceableMatcher } from "./rules/protection";
-export { CALLS_KUBE_API_ANNOTATION } from "./rules/podSecurity";
+export { CALLS_KUBE_API_ANNOTATION } from "./pod-security";
 export { isSecretValue, isUnknownValue } from "./kubernetes";
 export type {
   EnforcementLevel,

@@ -1,6 +1,6 @@
 // Every policy exemption of the estate, in one place, each with the reason a reviewer can check.
 // Matched on the Kubernetes object (kind, metadata.namespace, metadata.name), never on the Pulumi name.
-import type { PodSecurityCheck } from "./rules/podSecurity";
+import type { PodSecurityCheck } from "./pod-security";
 
 export interface Exemption {
   /** Rule name, e.g. "pod-security-restricted". */

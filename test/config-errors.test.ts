@@ -214,8 +214,9 @@ describe("config errors", () => {
     });
     it("LimitRange defaults above their limits and quota requests above limits", () => {
       const errors = errorsFor((c) => {
-        c.spokes[0].tenants[0].limits.defaultRequestCpu = "2";
-        c.spokes[0].tenants[0].quota.requestsMemory = "64Gi";
+        const tenant = c.spokes[0].tenants[0];
+        tenant.limits = { defaultCpu: "500m", defaultMemory: "512Mi", defaultRequestCpu: "2" };
+        tenant.quota = { ...tenant.quota, limitsMemory: "32Gi", requestsMemory: "64Gi" };
       });
       expectError(errors, "spokes[0].tenants[0].limits.defaultRequestCpu", /above 500m/);
       expectError(errors, "spokes[0].tenants[0].quota.requestsMemory", /above 32Gi/);

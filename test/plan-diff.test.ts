@@ -123,7 +123,10 @@ describe("plan diff on pairs of configs (staging)", function () {
     );
     assert.equal(named(diff, "spoke-payments-tenant-payments").op, "delete");
     assert.equal(named(diff, "spoke-payments-tenant-payments-v2").op, "create");
-    assert.equal(named(diff, "spoke-payments-tenant-payments-namespace-labels").retained, true);
+    // The label patch is not retained: deleting it gives the old namespace its own labels back.
+    const labels = named(diff, "spoke-payments-tenant-payments-namespace-labels");
+    assert.equal(labels.op, "delete");
+    assert.notEqual(labels.retained, true);
     assert.ok(
       found.some((d) => d.title.startsWith("tenant namespace touched")),
       JSON.stringify(found),

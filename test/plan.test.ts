@@ -170,9 +170,16 @@ describe("offline plan", () => {
     });
 
     it("keeps summary.txt's counts", () => {
+      // Retained: only the adopted (imported) namespace; the label patches are deleted on destroy,
+      // which hands the adopted namespaces their own labels back (docs/conversion.md).
+      const retained = prodPlan().resources.filter((r) => r.options.retainOnDelete === true);
+      assert.deepEqual(
+        retained.map((r) => r.urn.split("::").pop()),
+        ["spoke-payments-euw1-tenant-payments-namespace"],
+      );
       assert.match(
         fs.readFileSync(path.join(tmp, "prod", "summary.txt"), "utf8"),
-        /protected: 9, retained on delete: 3, imported: 1/,
+        /protected: 9, retained on delete: 1, imported: 1/,
       );
     });
   });

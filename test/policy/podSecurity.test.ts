@@ -1,9 +1,8 @@
 import { strict as assert } from "node:assert";
 import type { PlannedResource, StackContext } from "../../policy/types";
+import { podSecurityFindings, podSecurityLevelFindings } from "../../policy/pod-security";
 import {
   automountTokenOnlyWhenNeeded,
-  podSecurityFindings,
-  podSecurityLevelFindings,
   podSecurityRestricted,
   readOnlyRootFilesystem,
 } from "../../policy/rules/podSecurity";

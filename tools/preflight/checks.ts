@@ -3,7 +3,7 @@
 // the enforce stage (not rendered yet) or an audit/warn level would.
 import type { TenantSpec } from "../../stacks/spec";
 import type { FindingCategory, PodSecurityLevel, PodSecuritySetting } from "../../stacks/tenancy";
-import { podSecurityLevelFindings } from "../../policy/rules/podSecurity";
+import { podSecurityLevelFindings } from "../../policy/pod-security";
 import type { SubCheckFinding } from "../../policy/engine";
 import { formatQuantity, parseQuantity } from "./addresses";
 import type { Inventory, Json, KubeObject } from "./inventory";
