@@ -11,6 +11,7 @@ import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
 import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
 import { ClusterAudit } from "./components/audit";
+import { ArgoCdRegistration, ArgoCdSpokeAccess } from "./components/gitops";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -68,6 +69,34 @@ const hubObservability = new HubObservability("observability-hub", {
   forwardSharedKey: observabilitySecrets.forwardSharedKey,
   conjurNamespace: hub.namespace,
 });
+
+// ---- GitOps: every converted spoke registered with the Argo CD on the hub (when enabled) ----
+const argocd = spec.argocd;
+if (argocd) {
+  const registered = convertedSpokes(spec).map((spoke, i) => {
+    const cluster = connection(spoke.cluster);
+    const access = new ArgoCdSpokeAccess(`gitops-${spoke.name}`, {
+      spoke,
+      argocd,
+      provider: cluster.provider,
+      apiServer: cluster.apiServer ?? "",
+      ...(cluster.eks ? { eks: cluster.eks } : {}),
+      tenantNamespaces: [spokes[i]],
+    });
+    const tenants = spoke.tenants.map((t) => t.name);
+    return {
+      spoke: { name: spoke.name, region: spoke.region, phase: spoke.phase, tenants },
+      server: access.server,
+      config: access.config,
+    };
+  });
+  new ArgoCdRegistration("gitops", {
+    environment: spec.environment,
+    argocd,
+    provider: connection(spec.hub.cluster).provider,
+    spokes: registered,
+  });
+}
 
 // ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----
 for (const cluster of clusters.values()) {

@@ -370,6 +370,14 @@ export const tenantSchema = z.strictObject({
   externalSecrets: z.boolean().default(false),
 });
 
+const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "not an IAM role ARN");
+
+/** How Argo CD on the hub reaches an EKS spoke: `awsAuthConfig` with this role (docs/gitops.md). */
+export const spokeArgoCdSchema = z.strictObject({
+  /** IAM role Argo CD's management role assumes for this cluster; it gets an EKS access entry here. */
+  roleArn: iamRoleArn.optional(),
+});
+
 export const spokeSchema = z.strictObject({
   /** Spoke name: names its authenticator (`authn-k8s/<name>`), certificates and objects. */
   name: shortName,
@@ -393,6 +401,8 @@ export const spokeSchema = z.strictObject({
   /** Onboarding settings every tenant of this spoke starts from (a tenant's own value wins; lists add up). */
   tenantDefaults: tenantDefaultsSchema.optional(),
   tenants: z.array(tenantSchema).default([]),
+  /** Argo CD registration of this spoke (with gitops.argocd.enabled). */
+  argocd: spokeArgoCdSchema.optional(),
   monitoring: z
     .strictObject({
       /** How the hub reaches this spoke's Prometheus: a LoadBalancer Service, or ClusterIP behind your own route. */
@@ -472,6 +482,28 @@ export const monitoringSchema = z.strictObject({
   sampleLimit: positiveInt.optional(),
 });
 
+/** Registration of converted spokes with the Argo CD that runs on the hub (docs/gitops.md). */
+export const argocdSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Namespace Argo CD runs in on the hub (a prerequisite: the stack does not install Argo CD). */
+  namespace: dnsLabel.optional(),
+  /** Where Argo CD may deploy on a spoke: its tenant namespaces (default) or every namespace but the protected ones. */
+  access: z.enum(["tenants", "all-namespaces"]).default("tenants"),
+  /** Git repository the ApplicationSet deploys from: one directory per spoke, `<path>/<spoke>`. */
+  repoURL: z
+    .string()
+    .regex(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, "not a Git repository URL (https://, ssh:// or git@)")
+    .optional(),
+  targetRevision: z.string().min(1).default("HEAD"),
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "not a relative directory path")
+    .refine((v) => !v.split("/").includes(".."), "must stay inside the repository (no '..')")
+    .default("spokes"),
+});
+
+export const gitopsSchema = z.strictObject({ argocd: argocdSchema.optional() });
+
 /** Every `hubspoke:` key the program reads; any other key is an error (a typo must not pass). */
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
@@ -485,6 +517,7 @@ export const configSchema = z.strictObject({
   images: imagesSchema.default({}),
   certificates: certificatesSchema.default({}),
   monitoring: monitoringSchema.default({}),
+  gitops: gitopsSchema.default({}),
   /** Protect the data key and CAs from deletion (default: true in prod). */
   protectIrreplaceable: z.boolean().optional(),
   /** Write manifests to this directory instead of applying them (secrets land on disk in clear). */
@@ -500,4 +533,5 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type TenantDefaultsConfig = z.output<typeof tenantDefaultsSchema>;
 export type NetworkConfig = z.output<typeof networkConfigSchema>;
 export type NetworkPortConfig = z.output<typeof networkPortSchema>;
+export type ArgoCdConfig = z.output<typeof argocdSchema>;
 export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

@@ -21,6 +21,7 @@ import {
 import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
+import { ArgoCdCredentials, ArgoCdSpec, argocdCredentials, gitopsRuleErrors, resolveArgoCd } from "./gitops";
 import { ConfigError, formatConfigError, formatPath } from "./errors";
 import {
   Acknowledgement,
@@ -104,6 +105,8 @@ export interface SpokeSpec {
   };
   readonly tenants: readonly TenantSpec[];
   readonly monitoring: { readonly exposure: "LoadBalancer" | "ClusterIP"; readonly hostname: string };
+  /** How Argo CD on the hub authenticates to this spoke (used with gitops.argocd). */
+  readonly argocd: ArgoCdCredentials;
 }
 
 export interface StackSpec {
@@ -128,6 +131,8 @@ export interface StackSpec {
   };
   readonly protectIrreplaceable: boolean;
   readonly renderYamlToDirectory?: string;
+  /** Argo CD registration of converted spokes; undefined when off. */
+  readonly argocd?: ArgoCdSpec;
 }
 
 export type SpecResult = { ok: true; spec: StackSpec } | { ok: false; errors: ConfigError[] };
@@ -193,7 +198,7 @@ export function buildStackSpec(
       }
     }
   }
-  errors.push(...crossFieldErrors(config), ...crossFieldRuleErrors(config));
+  errors.push(...crossFieldErrors(config), ...crossFieldRuleErrors(config), ...gitopsRuleErrors(config));
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   return { ok: true, spec: applyDefaults(parsed.data) };
 }
@@ -487,6 +492,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
         exposure: s.monitoring?.exposure ?? "LoadBalancer",
         hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
       },
+      argocd: argocdCredentials(c.clusters[s.cluster], s.argocd?.roleArn),
     })),
     conversionPhase: c.conversion.phase,
     images: { ...DEFAULT_IMAGES, ...stripUndefined(c.images) },
@@ -504,6 +510,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
     },
     protectIrreplaceable: c.protectIrreplaceable ?? d.protectIrreplaceable,
     ...(c.renderYamlToDirectory ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    ...(c.gitops.argocd?.enabled ? { argocd: resolveArgoCd(c.gitops.argocd) } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface ClusterConnection {
   readonly provider: k8s.Provider;
   /** API server URL as the hub's Conjur must reach it (from the spec, or discovered for EKS). */
   readonly apiServer: pulumi.Output<string> | undefined;
+  /** EKS only: the cluster's CA (base64 PEM, as EKS reports it) and the AWS provider of its region. */
+  readonly eks?: { readonly caData: pulumi.Output<string>; readonly awsProvider: AwsProvider };
 }
 
 /** Pulumi resource name of a cluster's provider; the plan maps provider references back through it. */
@@ -74,6 +76,7 @@ function connect(
     ...(renderDir ? { renderYamlToDirectory: `${renderDir}/${name}` } : {}),
   };
   let args: k8s.ProviderArgs;
+  let eksAccess: ClusterConnection["eks"];
   let apiServer: pulumi.Output<string> | undefined = cluster.apiServer
     ? pulumi.output(cluster.apiServer)
     : undefined;
@@ -84,6 +87,10 @@ function connect(
       { provider: awsProvider(eks.region) },
     );
     apiServer = found.endpoint;
+    eksAccess = {
+      caData: found.certificateAuthorities.apply((cas) => cas[0]?.data ?? ""),
+      awsProvider: awsProvider(eks.region),
+    };
     const kubeconfig = pulumi.all([found.endpoint, found.certificateAuthorities]).apply(([endpoint, cas]) =>
       buildEksKubeconfig({
         clusterName: eks.name,
@@ -100,5 +107,10 @@ function connect(
   } else {
     args = { ...common, context: cluster.context };
   }
-  return { name, provider: new k8s.Provider(providerResourceName(name), args), apiServer };
+  return {
+    name,
+    provider: new k8s.Provider(providerResourceName(name), args),
+    apiServer,
+    ...(eksAccess ? { eks: eksAccess } : {}),
+  };
 }
