@@ -14,36 +14,9 @@ import {
   TENANTS_BRANCH,
 } from "./ids";
 import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, FOLLOWER_SERVICE_ACCOUNT } from "../naming";
+import { type Annotations, record, ref, type Ref, type Statement } from "./statements";
 
-export type RecordKind = "policy" | "webservice" | "variable" | "group" | "host" | "layer" | "user";
-
-/** A reference to a record (`!group consumers`); id "" means the enclosing policy's own resource. */
-export interface Ref {
-  readonly kind: RecordKind;
-  readonly id: string;
-}
-
-export type Annotations = Readonly<Record<string, string>>;
-
-export type Statement =
-  | {
-      readonly kind: "policy";
-      readonly id: string;
-      readonly annotations?: Annotations;
-      readonly body: readonly Statement[];
-    }
-  | {
-      readonly kind: "webservice" | "variable" | "group" | "host";
-      readonly id: string;
-      readonly annotations?: Annotations;
-    }
-  | { readonly kind: "grant"; readonly role: Ref; readonly member: Ref }
-  | {
-      readonly kind: "permit";
-      readonly role: Ref;
-      readonly privileges: readonly string[];
-      readonly resource: Ref;
-    };
+export type { Annotations, RecordKind, Ref, Statement } from "./statements";
 
 export interface PolicyApplication {
   readonly name: string;
@@ -66,13 +39,6 @@ export interface EstatePolicyInput {
   /** Converted spokes only: a pending spoke has no authenticator yet. */
   readonly spokes: readonly PolicySpoke[];
 }
-
-const ref = (kind: RecordKind, id: string): Ref => ({ kind, id });
-const record = (
-  kind: "webservice" | "variable" | "group" | "host",
-  id: string,
-  annotations?: Annotations,
-): Statement => (annotations ? { kind, id, annotations } : { kind, id });
 
 /** The body of `conjur/authn-k8s/<id>`: webservices, CA variables, consumers, and cluster access for spokes. */
 export function authenticatorBranch(
