@@ -12,6 +12,8 @@ import { ConjurSpoke } from "./components/spoke";
 import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
 import { ClusterAudit } from "./components/audit";
 import { ArgoCdRegistration, ArgoCdSpokeAccess } from "./components/gitops";
+import { ExternalSecretsSync } from "./components/eso";
+import { primaryUrl } from "./components/conjur/ids";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -68,6 +70,26 @@ const hubObservability = new HubObservability("observability-hub", {
   pki,
   forwardSharedKey: observabilitySecrets.forwardSharedKey,
   conjurNamespace: hub.namespace,
+});
+
+// ---- External Secrets: SecretStores and ExternalSecrets in each opted-in tenant namespace ----
+// The spoke's Conjur endpoint for ESO: today the hub's primary (authn-jwt/<spoke> is served there).
+const esoEndpoint = pulumi
+  .output(pki.caCertPem)
+  .apply((caPem) => ({ url: primaryUrl(spec.hub.advertisedHostname), caPem }));
+convertedSpokes(spec).forEach((spoke, i) => {
+  for (const tenant of spoke.tenants) {
+    if (tenant.externalSecrets === false) continue;
+    new ExternalSecretsSync(`eso-${spoke.name}-${tenant.name}`, {
+      account: spec.conjurAccount,
+      spoke,
+      tenant,
+      refreshInterval: tenant.externalSecrets.refreshInterval,
+      endpoint: esoEndpoint,
+      provider: connection(spoke.cluster).provider,
+      namespaceReady: [spokes[i]],
+    });
+  }
 });
 
 // ---- GitOps: every converted spoke registered with the Argo CD on the hub (when enabled) ----

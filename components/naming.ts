@@ -8,10 +8,8 @@ export {
   HUB_AUTHENTICATOR_ID,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,
+  OBJECT_PREFIX,
 } from "../stacks/reserved";
-
-/** Prefix of every object the stack creates in a namespace it does not own (tenants). */
-export const OBJECT_PREFIX = "hubspoke-";
 
 export const PRIMARY_SERVICE = "conjur-primary";
 export const PRIMARY_EXTERNAL_SERVICE = "conjur-primary-external";

@@ -24,5 +24,8 @@ export const RESERVED_NAMESPACES: readonly string[] = [
   LOGGING_NAMESPACE,
 ];
 
+/** Prefix of every object the stack creates in a namespace it does not own (tenants). */
+export const OBJECT_PREFIX = "hubspoke-";
+
 /** The hub's own authenticator id (authn-k8s/hub); a spoke may not take it as its name. */
 export const HUB_AUTHENTICATOR_ID = "hub";

@@ -366,8 +366,13 @@ export const tenantSchema = z.strictObject({
   applications: z.array(applicationSchema).default([]),
   /** Preflight findings this tenant accepts (an `enforce` stage refuses any other). */
   acknowledge: z.array(acknowledgementSchema).default([]),
-  /** External Secrets Operator objects for the tenant (not supported yet: see docs/conversion.md). */
-  externalSecrets: z.boolean().default(false),
+  /**
+   * External Secrets Operator: a SecretStore per application service account and an ExternalSecret per
+   * declared secret (`true`, or settings for this tenant). See docs/configuration.md.
+   */
+  externalSecrets: z
+    .union([z.boolean(), z.strictObject({ refreshInterval: duration.optional() })])
+    .default(false),
 });
 
 const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "not an IAM role ARN");
@@ -482,6 +487,16 @@ export const monitoringSchema = z.strictObject({
   sampleLimit: positiveInt.optional(),
 });
 
+/** The External Secrets Operator on the spokes (a prerequisite, like Argo CD on the hub). */
+export const externalSecretsSchema = z.strictObject({
+  /** Namespace ESO's controller runs in on every spoke. */
+  namespace: dnsLabel.default("external-secrets"),
+  /** Labels of ESO's controller pods (the Helm chart's default), for the NetworkPolicy peer. */
+  controllerLabels: podSelector.default({ "app.kubernetes.io/name": "external-secrets" }),
+  /** How often each ExternalSecret re-reads Conjur (a tenant may override it). */
+  refreshInterval: duration.default("1h"),
+});
+
 /** Registration of converted spokes with the Argo CD that runs on the hub (docs/gitops.md). */
 export const argocdSchema = z.strictObject({
   enabled: z.boolean().default(false),
@@ -518,6 +533,11 @@ export const configSchema = z.strictObject({
   certificates: certificatesSchema.default({}),
   monitoring: monitoringSchema.default({}),
   gitops: gitopsSchema.default({}),
+  externalSecrets: externalSecretsSchema.default({
+    namespace: "external-secrets",
+    controllerLabels: { "app.kubernetes.io/name": "external-secrets" },
+    refreshInterval: "1h",
+  }),
   /** Protect the data key and CAs from deletion (default: true in prod). */
   protectIrreplaceable: z.boolean().optional(),
   /** Write manifests to this directory instead of applying them (secrets land on disk in clear). */
@@ -533,5 +553,6 @@ export type ClusterConfig = z.output<typeof clusterSchema>;
 export type TenantDefaultsConfig = z.output<typeof tenantDefaultsSchema>;
 export type NetworkConfig = z.output<typeof networkConfigSchema>;
 export type NetworkPortConfig = z.output<typeof networkPortSchema>;
+export type ExternalSecretsConfig = z.output<typeof externalSecretsSchema>;
 export type ArgoCdConfig = z.output<typeof argocdSchema>;
 export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

@@ -21,6 +21,12 @@ import {
 import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
+import {
+  ExternalSecretsSpec,
+  externalSecretsRuleErrors,
+  resolveTenantExternalSecrets,
+  TenantExternalSecrets,
+} from "./external-secrets";
 import { ArgoCdCredentials, ArgoCdSpec, argocdCredentials, gitopsRuleErrors, resolveArgoCd } from "./gitops";
 import { ConfigError, formatConfigError, formatPath } from "./errors";
 import {
@@ -82,7 +88,8 @@ export interface TenantSpec {
   readonly quota?: TenantConfig["quota"];
   readonly limits?: TenantConfig["limits"];
   readonly applications: readonly ApplicationSpec[];
-  readonly externalSecrets: boolean;
+  /** External Secrets Operator objects for the tenant's application secrets, or false. */
+  readonly externalSecrets: TenantExternalSecrets;
   /** Onboarding and isolation, resolved from the tenant, its spoke's tenantDefaults and the built-ins. */
   readonly stage: TenantStage;
   /** Preflight findings the tenant accepts. */
@@ -131,6 +138,8 @@ export interface StackSpec {
   };
   readonly protectIrreplaceable: boolean;
   readonly renderYamlToDirectory?: string;
+  /** The External Secrets Operator on the spokes (used by tenants that opt in). */
+  readonly externalSecrets: ExternalSecretsSpec;
   /** Argo CD registration of converted spokes; undefined when off. */
   readonly argocd?: ArgoCdSpec;
 }
@@ -198,7 +207,12 @@ export function buildStackSpec(
       }
     }
   }
-  errors.push(...crossFieldErrors(config), ...crossFieldRuleErrors(config), ...gitopsRuleErrors(config));
+  errors.push(
+    ...crossFieldErrors(config),
+    ...crossFieldRuleErrors(config),
+    ...gitopsRuleErrors(config),
+    ...externalSecretsRuleErrors(config),
+  );
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   return { ok: true, spec: applyDefaults(parsed.data) };
 }
@@ -314,12 +328,6 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
       else tenantIndex.set(tenant, j);
       if (RESERVED_NAMESPACES.includes(tenant))
         err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
-      if (isRecord(t) && t["externalSecrets"] === true) {
-        err(
-          `spokes[${i}].tenants[${j}].externalSecrets`,
-          "not supported yet: External Secrets Operator's Conjur provider logs in with an API key or authn-jwt, not authn-k8s",
-        );
-      }
       const defaults = isRecord(s["tenantDefaults"]) ? s["tenantDefaults"] : {};
       const onboarding = (v: unknown) => (isRecord(v) ? v["conjur"] : undefined);
       const conjur =
@@ -484,7 +492,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
         ...(t.quota ? { quota: t.quota } : {}),
         ...(t.limits ? { limits: t.limits } : {}),
         applications: t.applications,
-        externalSecrets: t.externalSecrets,
+        externalSecrets: resolveTenantExternalSecrets(t.externalSecrets, c.externalSecrets),
         stage: resolveTenantStage(t, s.tenantDefaults),
         acknowledge: resolveAcknowledgements(t.acknowledge),
       })),
@@ -510,6 +518,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
     },
     protectIrreplaceable: c.protectIrreplaceable ?? d.protectIrreplaceable,
     ...(c.renderYamlToDirectory ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    externalSecrets: c.externalSecrets,
     ...(c.gitops.argocd?.enabled ? { argocd: resolveArgoCd(c.gitops.argocd) } : {}),
   };
 }

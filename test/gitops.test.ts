@@ -12,9 +12,9 @@ import {
   projectDestinations,
 } from "../components/gitops/argocd";
 import type { ArgoCdSpec } from "../stacks/gitops";
-import { buildStackSpec, ConfigError, formatConfigError } from "../stacks/spec";
+import { configErrorsFor, expectConfigError } from "./support/config-errors";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
-import { evaluate, objectNamed, ofKind, secretPaths, stackConfig, unwrap } from "./support/stacks";
+import { evaluate, objectNamed, ofKind, secretPaths, unwrap } from "./support/stacks";
 
 type Json = any;
 
@@ -239,19 +239,8 @@ describe("Argo CD registration in the stacks", () => {
 });
 
 describe("Argo CD config errors", () => {
-  const errorsFor = (stack: string, edit: (c: Json) => void): ConfigError[] => {
-    const c: Json = {};
-    for (const [k, v] of Object.entries(stackConfig(stack))) if (k.startsWith("hubspoke:")) c[k.slice(9)] = v;
-    edit(c);
-    const result = buildStackSpec(c);
-    assert.equal(result.ok, false, "expected the config to be rejected");
-    return result.ok ? [] : result.errors;
-  };
-  const expectError = (errors: ConfigError[], key: string, pattern: RegExp) =>
-    assert.ok(
-      errors.some((e) => e.path === key && pattern.test(e.message)),
-      `no error at ${key} matching ${pattern}:\n${errors.map(formatConfigError).join("\n")}`,
-    );
+  const errorsFor = configErrorsFor;
+  const expectError = expectConfigError;
 
   it("gitops enabled without the Argo CD namespace", () => {
     const errors = errorsFor("staging", (c) => delete c.gitops.argocd.namespace);

@@ -143,10 +143,10 @@ describe("hub through the mocks", () => {
       secretKeyRef: { name: "conjur-database", key: "url" },
     });
     assert.equal(env(conjur, "CONJUR_ACCOUNT").value, "acme");
-    // web-euc1 is phase 3, beyond prod's conversion.phase 2.
+    // web-euc1 is phase 3, beyond prod's conversion.phase 2; authn-jwt serves External Secrets.
     assert.equal(
       env(conjur, "CONJUR_AUTHENTICATORS").value,
-      "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1",
+      "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1,authn-jwt/payments-euw1,authn-jwt/web-euw1",
     );
     for (const e of conjur.env)
       assert.ok(e.value === undefined || !/PLACEHOLDER/.test(e.value), `${e.name} holds a literal secret`);

@@ -14,6 +14,11 @@ import {
   TENANTS_BRANCH,
 } from "./ids";
 import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, FOLLOWER_SERVICE_ACCOUNT } from "../naming";
+import { authnJwtBranch, JwtKeySource } from "./authn-jwt";
+import { esoGrants, esoJwtHosts, spokeUsesExternalSecrets } from "../eso/policy";
+
+/** Until the editions work sets each spoke's key source: the cluster's JWKS endpoint, under its CA. */
+const ESO_JWT_KEYS: JwtKeySource = { kind: "jwks-uri", withCaCert: true };
 import { type Annotations, record, ref, type Ref, type Statement } from "./statements";
 
 export type { Annotations, RecordKind, Ref, Statement } from "./statements";
@@ -27,6 +32,8 @@ export interface PolicyApplication {
 
 export interface PolicyTenant {
   readonly name: string;
+  /** External Secrets opted in (a truthy value): see components/eso/policy.ts. */
+  readonly externalSecrets?: false | object;
   readonly applications: readonly PolicyApplication[];
 }
 
@@ -155,6 +162,12 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
     });
   }
 
+  // External Secrets: the spoke's authn-jwt authenticator with one host per opted-in service account.
+  // The key source's values are set with the authenticator's other settings (editions work, #9).
+  for (const spoke of input.spokes.filter(spokeUsesExternalSecrets)) {
+    statements.push(authnJwtBranch(spoke.name, ESO_JWT_KEYS, esoJwtHosts(spoke)));
+  }
+
   // Grants sit at root level with full ids, so each names exactly the role it hands out.
   for (const spoke of input.spokes) {
     const consumers = ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`);
@@ -175,6 +188,7 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
       }
     }
   }
+  for (const spoke of input.spokes) statements.push(...esoGrants(spoke));
   return statements;
 }
 

@@ -13,6 +13,7 @@ import {
   primaryUrl,
 } from "../conjur/ids";
 import { buildEstatePolicy, renderPolicy } from "../conjur/policy";
+import { esoAuthenticators } from "../eso/policy";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   authenticatorRbacRules,
@@ -110,7 +111,7 @@ export class ConjurHub extends pulumi.ComponentResource {
     const ns = CONJUR_NAMESPACE;
     const converted = spec.spokes.filter((s) => s.converted);
     const ids = authenticatorIds(converted.map((s) => s.name));
-    const authenticatorsValue = conjurAuthenticators(ids);
+    const authenticatorsValue = [conjurAuthenticators(ids), ...esoAuthenticators(converted)].join(",");
     const policyText = renderPolicy(
       buildEstatePolicy({
         spokes: converted.map((s) => ({ name: s.name, tenants: s.tenants })),
