@@ -5,6 +5,7 @@
 // The names the stack spec also validates against are defined below it, in stacks/reserved.ts.
 export {
   CONJUR_NAMESPACE,
+  GITOPS_NAMESPACE,
   HUB_AUTHENTICATOR_ID,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,

@@ -208,7 +208,10 @@ describe("offline plan", () => {
       const authenticators = primary.spec.template.spec.containers[0].env.find(
         (e: Json) => e.name === "CONJUR_AUTHENTICATORS",
       );
-      assert.equal(authenticators.value, "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1");
+      assert.equal(
+        authenticators.value,
+        "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1,authn-jwt/payments-euw1,authn-jwt/web-euw1",
+      );
     });
   });
 

@@ -224,7 +224,13 @@ describe("stack spec", () => {
     });
 
     it("a tenant that claims a system or hubspoke namespace", () => {
-      for (const reserved of ["conjur-system", "hubspoke-monitoring", "hubspoke-logging", "kube-system"]) {
+      for (const reserved of [
+        "conjur-system",
+        "hubspoke-monitoring",
+        "hubspoke-logging",
+        "hubspoke-gitops",
+        "kube-system",
+      ]) {
         assertError(
           errorsFor((c) => (c.spokes[0].tenants[0].name = reserved)),
           "spokes[0].tenants[0].name",

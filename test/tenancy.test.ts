@@ -205,6 +205,7 @@ describe("tenant stages", () => {
         const payments = c["hubspoke:spokes"][0].tenants[0];
         payments.onboarding = { conjur: false };
         payments.applications = [];
+        payments.externalSecrets = false;
       });
       const inPayments = (kind: string) =>
         ofKind(e, kind).filter(
@@ -212,7 +213,11 @@ describe("tenant stages", () => {
             (r.inputs as Json).metadata?.namespace === "payments" && r.provider?.includes("stg-payments"),
         );
       assert.deepEqual(inPayments("NetworkPolicy"), []);
-      assert.deepEqual(inPayments("RoleBinding"), []);
+      // No authenticator binding; Argo CD's (gitops registration, independent of Conjur) stays.
+      assert.deepEqual(
+        inPayments("RoleBinding").map((r) => (r.inputs as Json).metadata.name),
+        ["hubspoke-argocd"],
+      );
       const follower = ofKind(e, "NetworkPolicy").find(
         (r) => (r.inputs as Json).metadata.name === "conjur-follower" && r.provider?.includes("stg-payments"),
       );

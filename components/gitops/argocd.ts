@@ -18,8 +18,6 @@ export const CLUSTER_LABELS = {
   phase: "hubspoke.io/conversion-phase",
 } as const;
 
-/** Namespace on a spoke holding Argo CD's ServiceAccount and its token (non-EKS spokes). */
-export const GITOPS_NAMESPACE = "hubspoke-gitops";
 export const ARGOCD_SERVICE_ACCOUNT = "hubspoke-argocd";
 /** The Kubernetes group an EKS access entry maps Argo CD's IAM role to; RBAC binds this group. */
 export const ARGOCD_EKS_GROUP = "hubspoke-argocd";
@@ -108,7 +106,7 @@ export interface ProjectDestination {
 }
 
 /** Namespaces no Application may deploy to, even with `all-namespaces`: Kubernetes' own and the stack's. */
-export const PROTECTED_NAMESPACES: readonly string[] = [...RESERVED_NAMESPACES, GITOPS_NAMESPACE];
+export const PROTECTED_NAMESPACES: readonly string[] = RESERVED_NAMESPACES;
 
 /**
  * The AppProject's destinations: each registered spoke's tenant namespaces; with `all-namespaces`, any

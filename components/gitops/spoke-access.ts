@@ -12,14 +12,8 @@ import type { ArgoCdSpec } from "../../stacks/gitops";
 import type { SpokeSpec } from "../../stacks/spec";
 import { defaultDenySpec } from "../kube";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
-import { LABEL_MANAGED_BY, LABEL_PART_OF, OBJECT_PREFIX, PART_OF } from "../naming";
-import {
-  ARGOCD_EKS_GROUP,
-  ARGOCD_ROLE,
-  ARGOCD_SERVICE_ACCOUNT,
-  clusterConfigJson,
-  GITOPS_NAMESPACE,
-} from "./argocd";
+import { GITOPS_NAMESPACE, LABEL_MANAGED_BY, LABEL_PART_OF, OBJECT_PREFIX, PART_OF } from "../naming";
+import { ARGOCD_EKS_GROUP, ARGOCD_ROLE, ARGOCD_SERVICE_ACCOUNT, clusterConfigJson } from "./argocd";
 
 export interface ArgoCdSpokeAccessArgs {
   /** The converted spoke. */
