@@ -109,6 +109,16 @@ export function assertPort(value: number, what: string): void {
   }
 }
 
+/** Spoke names become job names and `cluster` labels, so each may appear once. */
+export function assertUniqueSpokes(names: readonly string[]): void {
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    throw new Error(
+      `spokes: two spokes are named "${duplicate}" (duplicate spoke name); job names and cluster labels must be unique`,
+    );
+  }
+}
+
 /** Escapes a literal for use inside an RE2 regular expression (PromQL `=~`). */
 export function escapeRegex(literal: string): string {
   return literal.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
