@@ -12,7 +12,13 @@ import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
 import { labelSelectorMatches } from "../policy/selectors";
 import type { PlannedResource } from "../policy/types";
 import { buildStackSpec, convertedSpokes, type StackSpec } from "../stacks/spec";
-import { renderPrometheusYaml, type PrometheusConfig } from "../components/observability/prometheus";
+import {
+  HUB_ALERTS,
+  PRIMARY_ALERTS,
+  renderPrometheusYaml,
+  type PrometheusConfig,
+} from "../components/observability/prometheus";
+import { githubAnchorsOfFile } from "./support/markdown-anchors";
 import {
   STACKS,
   evaluate,
@@ -544,6 +550,32 @@ describe("observability components through the mocks", () => {
         assert.equal(file, "docs/observability.md", rule.alert);
         assert.ok(anchors.has(anchor), `${rule.alert}: no section #${anchor}`);
       }
+    }
+  });
+
+  it("links every alert of every Prometheus rules file to a section of docs/troubleshooting.md (runbook_url)", () => {
+    const anchors = githubAnchorsOfFile(path.join(__dirname, "..", "docs", "troubleshooting.md"));
+    const base = "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md#";
+    for (const stack of STACKS) {
+      const { e } = get(stack);
+      // Every rules file of every cluster: the hub's alerts, the spokes' recording rules.
+      const rules = kubernetesObjects(e)
+        .filter((r) => kindOf(r) === "ConfigMap" && configMapData(r)?.["rules.yml"] !== undefined)
+        .flatMap((r) => YAML.parse(configMapData(r)["rules.yml"]).groups.flatMap((g: Json) => g.rules));
+      const alerts = rules.filter((rule: Json) => rule.alert !== undefined);
+      assert.ok(alerts.length >= Object.keys(HUB_ALERTS).length + 1, `${stack}: the hub's alerts are there`);
+      for (const rule of alerts) {
+        const url = String(rule.annotations?.runbook_url);
+        assert.ok(url.startsWith(base), `${stack} ${rule.alert}: runbook_url ${url}`);
+        assert.ok(
+          anchors.has(url.slice(base.length)),
+          `${stack} ${rule.alert}: no heading #${url.slice(base.length)}`,
+        );
+      }
+    }
+    // Every alert the builders can write has its section, fired in this estate or not.
+    for (const alert of [...Object.values(HUB_ALERTS), ...Object.values(PRIMARY_ALERTS)]) {
+      assert.ok(anchors.has(alert.toLowerCase()), `${alert}: no section in docs/troubleshooting.md`);
     }
   });
 

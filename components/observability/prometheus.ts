@@ -13,6 +13,7 @@ import {
   PRIMARY_APP_NAME,
   PRIMARY_JOB,
   SELF_SCRAPE_JOB,
+  TROUBLESHOOTING_URL,
   assertDnsLabel,
   assertHostPort,
   assertPort,
@@ -576,15 +577,25 @@ interface AlertSpec {
   description: string;
 }
 
-/** An alerting rule; its runbook hint points at the alert's section of the observability docs. */
+/**
+ * An alerting rule. `runbook` points at the alert's section of the observability docs (what it
+ * means), `runbook_url` at its section of the troubleshooting guide (causes, checks, fixes): both
+ * headings are the alert's name, whose GitHub anchor is the name in lower case.
+ */
 function alertingRule(spec: AlertSpec): AlertingRule {
   const { alert, expr, severity, cluster, summary, description } = spec;
+  const anchor = alert.toLowerCase();
   return {
     alert,
     expr,
     ...(spec.for !== undefined ? { for: spec.for } : {}),
     labels: { severity, ...(cluster !== undefined ? { cluster } : {}) },
-    annotations: { summary, description, runbook: `${OBSERVABILITY_RUNBOOK}#${alert.toLowerCase()}` },
+    annotations: {
+      summary,
+      description,
+      runbook: `${OBSERVABILITY_RUNBOOK}#${anchor}`,
+      runbook_url: `${TROUBLESHOOTING_URL}#${anchor}`,
+    },
   };
 }
 
