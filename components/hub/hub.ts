@@ -1,19 +1,18 @@
-// ConjurHub: the Conjur primary on the management cluster, with its Postgres, TLS front, Services,
-// the account bootstrap and policy-load Jobs, RBAC for its own authenticator and NetworkPolicies.
+// ConjurHub: the Conjur side of the management cluster, per edition (docs/architecture.md, "Conjur
+// topology"). Open Source: the primary with its Postgres, TLS front, Services, the account bootstrap
+// and NetworkPolicies. Enterprise: the Leader runs outside Kubernetes; the hub holds what the stack
+// needs to manage it (its CA, the admin credential). Both: the policy load (policy-load.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { StackSpec } from "../../stacks/spec";
+import { conjurServerInHub, LeaderSpec, StackSpec } from "../../stacks/spec";
+import { requireSecretConfig } from "../../stacks/load";
 import { EstatePki } from "../pki";
-import {
-  authenticatorIds,
-  authenticatorVariableId,
-  CA_VARIABLES,
-  CLUSTER_ACCESS_VARIABLES,
-  conjurAuthenticators,
-  primaryUrl,
-} from "../conjur/ids";
+import { conjurAuthenticators, enabledAuthenticators } from "../conjur/ids";
+import { authnJwtName, JwtKeySource } from "../conjur/authn-jwt";
+import { jwtServerUrl } from "../conjur/cluster-jwt";
 import { buildEstatePolicy, renderPolicy } from "../conjur/policy";
-import { managedNamespace, networkPolicyFactory } from "../namespace";
+import type { SpokeJwtAuthenticator } from "../spoke/spoke";
+import { managedNamespace, networkPolicyFactory, ObjectMeta } from "../namespace";
 import {
   authenticatorRbacRules,
   defaultDenySpec,
@@ -34,6 +33,7 @@ import {
   CONJUR_HTTP_PORT,
   CONJUR_NAMESPACE,
   HTTPS_PORT,
+  HUB_AUTHENTICATOR_ID,
   MONITORING_NAMESPACE,
   NGINX_TLS_PORT,
   POSTGRES_PORT,
@@ -46,26 +46,12 @@ import {
 import {
   buildBootstrapScript,
   buildNginxConfig,
-  buildPolicyLoadScript,
   contentHash,
-  JOB_PATHS,
   NGINX_HEALTH_PATH,
   NGINX_TLS_DIR,
-  VariableFromFile,
 } from "./documents";
+import { conjurPolicyLoad, PolicyLoadArgs } from "./policy-load";
 import { ConjurSecrets } from "./secrets";
-
-/** What the hub needs from a converted spoke so its Conjur can check that cluster's pods. */
-export interface SpokeClusterAccess {
-  /** The spoke's authenticator id (its name). */
-  readonly id: string;
-  /** API server URL of the spoke cluster. */
-  readonly apiUrl: pulumi.Input<string>;
-  /** PEM CA of the spoke cluster's API server. */
-  readonly caCert: pulumi.Input<string>;
-  /** Long-lived token of the spoke's authenticator ServiceAccount (secret). */
-  readonly serviceAccountToken: pulumi.Input<string>;
-}
 
 export interface ConjurHubArgs {
   /** The validated stack spec. */
@@ -74,46 +60,62 @@ export interface ConjurHubArgs {
   readonly provider: k8s.Provider;
   /** The estate's certificates. */
   readonly pki: EstatePki;
-  /** Data key and passwords. */
-  readonly secrets: ConjurSecrets;
-  /** One entry per converted spoke. */
-  readonly spokeAccess: readonly SpokeClusterAccess[];
+  /** Open Source only: the data key and passwords the stack generates. */
+  readonly secrets?: ConjurSecrets;
+  /** One authn-jwt authenticator per converted spoke. */
+  readonly spokeJwt: readonly SpokeJwtAuthenticator[];
 }
+
+/** Where the policy-load Job finds the Conjur server, and what it waits for. */
+type ServerAccess = Pick<
+  PolicyLoadArgs,
+  | "serverUrl"
+  | "serverCaVolume"
+  | "adminSecretName"
+  | "serverPeers"
+  | "serverPort"
+  | "dependsOn"
+  | "extraScripts"
+  | "enable"
+>;
+
+type Meta = (objectName: string, component: string) => ObjectMeta;
 
 const CONJUR_UID = 1000;
 const POSTGRES_UID = 999;
 const NGINX_UID = 101;
-const CURL_UID = 100;
 const POSTGRES_USER = "conjur";
 const POSTGRES_DB = "conjur";
 const CONJUR_TLS_CA_PATH = "/etc/conjur/db-ca/ca.crt";
 
 export class ConjurHub extends pulumi.ComponentResource {
-  /** The primary's URL as spokes reach it. */
+  /** The URL spokes' tokens and followers reach: the hub's primary (oss) or the Leader. */
   public readonly url: pulumi.Output<string>;
-  /** In-cluster URL of the primary (through nginx, TLS). */
-  public readonly internalUrl: pulumi.Output<string>;
-  /** Authenticator ids enabled on the primary: `hub` and each converted spoke. */
-  public readonly authenticatorIds: pulumi.Output<string[]>;
-  /** The CONJUR_AUTHENTICATORS value set on the primary. */
+  /** Authenticators the estate's Conjur server enables. */
   public readonly authenticators: pulumi.Output<string>;
   /** The policy loaded into root. */
   public readonly policy: pulumi.Output<string>;
   public readonly namespace: pulumi.Output<string>;
-  public readonly primaryServiceName: pulumi.Output<string>;
+  /** The primary's Service (oss only: with Enterprise no Conjur server runs in the hub). */
+  public readonly primaryServiceName?: pulumi.Output<string>;
 
   constructor(name: string, args: ConjurHubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:hub:ConjurHub", name, {}, opts);
-    const { spec, pki, secrets } = args;
-    const hub = spec.hub;
+    const { spec } = args;
     const k8sOpts = { parent: this, provider: args.provider };
-    const ns = CONJUR_NAMESPACE;
     const converted = spec.spokes.filter((s) => s.converted);
-    const ids = authenticatorIds(converted.map((s) => s.name));
-    const authenticatorsValue = conjurAuthenticators(ids);
+    const inHub = conjurServerInHub(spec);
+    const jwtIds = converted.map((s) => s.name);
+    const enabled = enabledAuthenticators(inHub ? [HUB_AUTHENTICATOR_ID] : [], jwtIds);
     const policyText = renderPolicy(
       buildEstatePolicy({
-        spokes: converted.map((s) => ({ name: s.name, tenants: s.tenants })),
+        edition: spec.conjur.edition,
+        hubAuthenticator: inHub,
+        spokes: converted.map((s) => ({
+          name: s.name,
+          tenants: s.tenants,
+          jwtKeys: this.keysOf(args, s.name),
+        })),
       }),
     );
 
@@ -121,7 +123,106 @@ export class ConjurHub extends pulumi.ComponentResource {
       resource: namespace,
       opts: nsOpts,
       meta,
-    } = managedNamespace(`${name}-namespace`, { name: ns, podSecurity: "restricted" }, k8sOpts);
+    } = managedNamespace(`${name}-namespace`, { name: CONJUR_NAMESPACE, podSecurity: "restricted" }, k8sOpts);
+    new k8s.core.v1.ServiceAccount(
+      `${name}-jobs-sa`,
+      { metadata: meta("conjur-jobs", "identity"), automountServiceAccountToken: false },
+      nsOpts,
+    );
+    const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
+    netpol("default-deny", "default-deny", defaultDenySpec());
+    const conjur = spec.conjur;
+    const server =
+      conjur.edition === "oss"
+        ? this.openSourcePrimary(name, args, conjurAuthenticators(enabled), meta, nsOpts)
+        : this.externalLeader(name, conjur.leader, meta, nsOpts, jwtIds);
+    conjurPolicyLoad(
+      name,
+      {
+        account: spec.conjurAccount,
+        curlImage: spec.images.curl,
+        policyText,
+        ...server,
+        // The hub's own (oss), and in enterprise each spoke's: its follower serves authn-k8s/<spoke>
+        // with the CA the Leader holds and replicates to it.
+        authnK8s: [
+          ...(inHub ? [HUB_AUTHENTICATOR_ID] : []),
+          ...(conjur.edition === "enterprise" ? jwtIds : []),
+        ].map((id) => ({ id, ca: args.pki.authenticatorCa(id) })),
+        authnJwt: args.spokeJwt,
+        audience: jwtServerUrl(spec),
+      },
+      meta,
+      { ...nsOpts, dependsOn: [namespace] },
+    );
+
+    this.url = pulumi.output(jwtServerUrl(spec));
+    this.authenticators = pulumi.output(conjurAuthenticators(enabled));
+    this.policy = pulumi.output(policyText);
+    this.namespace = namespace.metadata.name;
+    if (inHub) this.primaryServiceName = pulumi.output(PRIMARY_SERVICE);
+    this.registerOutputs({ url: this.url, authenticators: this.authenticators, policy: this.policy });
+  }
+
+  private keysOf(args: ConjurHubArgs, spoke: string): JwtKeySource {
+    const keys = args.spokeJwt.find((j) => j.id === spoke)?.keys;
+    if (!keys) throw new Error(`internal: no authn-jwt key source for spoke ${spoke}`);
+    return keys;
+  }
+
+  /**
+   * Conjur Enterprise: the Leader runs outside Kubernetes. The hub keeps its CA (public) and the admin
+   * password (from the secret config key) for the policy-load Job, which also enables each spoke's
+   * authn-jwt authenticator on the Leader (the appliance takes its allow-list from its own
+   * configuration or database, not from a pod's environment). Every spoke's own authn-k8s
+   * authenticator is enabled on its follower (followers.ts), where it belongs.
+   */
+  private externalLeader(
+    name: string,
+    leader: LeaderSpec,
+    meta: Meta,
+    nsOpts: pulumi.CustomResourceOptions,
+    jwtIds: readonly string[],
+  ): ServerAccess {
+    const admin = new k8s.core.v1.Secret(
+      `${name}-admin`,
+      {
+        metadata: meta("conjur-admin", "conjur"),
+        type: "Opaque",
+        stringData: { password: requireSecretConfig(leader.adminPasswordSecret) },
+      },
+      nsOpts,
+    );
+    const ca = new k8s.core.v1.ConfigMap(
+      `${name}-leader-ca`,
+      { metadata: meta("conjur-leader-ca", "conjur"), data: { "ca.crt": leader.caCertificate } },
+      nsOpts,
+    );
+    return {
+      serverUrl: leader.url,
+      serverCaVolume: { name: "ca", configMap: { name: ca.metadata.name } },
+      adminSecretName: admin.metadata.name,
+      serverPeers: ipBlocks(leader.cidrs.length ? leader.cidrs : ["0.0.0.0/0"]),
+      serverPort: HTTPS_PORT,
+      dependsOn: [],
+      enable: jwtIds.map(authnJwtName),
+    };
+  }
+
+  /** Conjur Open Source: secrets, TLS, Postgres, the primary and the account bootstrap. */
+  private openSourcePrimary(
+    name: string,
+    args: ConjurHubArgs,
+    authenticatorsValue: string,
+    meta: Meta,
+    nsOpts: pulumi.CustomResourceOptions,
+  ): ServerAccess {
+    const { spec, pki } = args;
+    const secrets = args.secrets;
+    if (!secrets) throw new Error("internal: the Open Source hub needs its generated secrets");
+    const hub = spec.hub;
+    const k8sOpts = { parent: this, provider: args.provider };
+    const ns = CONJUR_NAMESPACE;
 
     // ---- Secrets (the only place generated secrets live in the cluster) ----
     const dataKeySecret = new k8s.core.v1.Secret(
@@ -148,15 +249,7 @@ export class ConjurHub extends pulumi.ComponentResource {
       },
       nsOpts,
     );
-    const tlsSecret = (
-      resourceName: string,
-      objectName: string,
-      cert: {
-        certPem: pulumi.Output<string>;
-        keyPem: pulumi.Output<string>;
-        caCertPem: pulumi.Output<string>;
-      },
-    ) =>
+    const tlsSecret = (resourceName: string, objectName: string, cert: typeof pki.primaryServer) =>
       new k8s.core.v1.Secret(
         resourceName,
         {
@@ -169,90 +262,10 @@ export class ConjurHub extends pulumi.ComponentResource {
     const primaryTls = tlsSecret(`${name}-primary-tls`, "conjur-primary-tls", pki.primaryServer);
     const postgresTls = tlsSecret(`${name}-postgres-tls`, "conjur-postgres-tls", pki.postgresServer);
 
-    // Authenticator CAs and spoke cluster access, mounted only into the policy-load Job.
-    const policyInputs: VariableFromFile[] = [];
-    const policyVolumes: k8s.types.input.core.v1.Volume[] = [];
-    const policyMounts: k8s.types.input.core.v1.VolumeMount[] = [];
-    const publicInputs: pulumi.Output<string>[] = [];
-    for (const id of ids) {
-      const ca = pki.authenticatorCa(id);
-      const secretName = `authn-${id}-ca`;
-      new k8s.core.v1.Secret(
-        `${name}-authn-${id}-ca`,
-        {
-          metadata: meta(secretName, "authenticator"),
-          type: "Opaque",
-          stringData: { "ca.crt": ca.certPem, "ca.key": ca.keyPem },
-        },
-        nsOpts,
-      );
-      const dir = `${JOB_PATHS.secretsRoot}/${secretName}`;
-      policyVolumes.push({ name: secretName, secret: { secretName } });
-      policyMounts.push({ name: secretName, mountPath: dir, readOnly: true });
-      policyInputs.push(
-        { variableId: authenticatorVariableId(id, CA_VARIABLES.cert), file: `${dir}/ca.crt` },
-        { variableId: authenticatorVariableId(id, CA_VARIABLES.key), file: `${dir}/ca.key` },
-      );
-      publicInputs.push(ca.certPem);
-    }
-    for (const access of args.spokeAccess) {
-      const secretName = `authn-${access.id}-cluster`;
-      new k8s.core.v1.Secret(
-        `${name}-authn-${access.id}-cluster`,
-        {
-          metadata: meta(secretName, "authenticator"),
-          type: "Opaque",
-          stringData: {
-            "api-url": access.apiUrl,
-            "ca.crt": access.caCert,
-            token: pulumi.secret(access.serviceAccountToken),
-          },
-        },
-        nsOpts,
-      );
-      const dir = `${JOB_PATHS.secretsRoot}/${secretName}`;
-      policyVolumes.push({ name: secretName, secret: { secretName } });
-      policyMounts.push({ name: secretName, mountPath: dir, readOnly: true });
-      policyInputs.push(
-        {
-          variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.apiUrl),
-          file: `${dir}/api-url`,
-        },
-        {
-          variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.caCert),
-          file: `${dir}/ca.crt`,
-        },
-        {
-          variableId: authenticatorVariableId(access.id, CLUSTER_ACCESS_VARIABLES.serviceAccountToken),
-          file: `${dir}/token`,
-        },
-      );
-      publicInputs.push(pulumi.output(access.apiUrl), pulumi.output(access.caCert));
-    }
-
-    // ---- Config (nothing secret) ----
     const nginxConfigText = buildNginxConfig([hub.podCidr]);
     const nginxConfig = new k8s.core.v1.ConfigMap(
       `${name}-nginx`,
       { metadata: meta("conjur-nginx", "conjur"), data: { "nginx.conf": nginxConfigText } },
-      nsOpts,
-    );
-    const internalUrl = `https://${PRIMARY_SERVICE}.${ns}.svc`;
-    const policyLoadScript = buildPolicyLoadScript({
-      primaryUrl: internalUrl,
-      account: spec.conjurAccount,
-      variables: policyInputs,
-    });
-    const policyConfig = new k8s.core.v1.ConfigMap(
-      `${name}-policy`,
-      {
-        metadata: meta("conjur-policy", "policy"),
-        data: {
-          "policy.yml": policyText,
-          "load.sh": policyLoadScript,
-          "bootstrap.sh": buildBootstrapScript(),
-        },
-      },
       nsOpts,
     );
 
@@ -266,7 +279,6 @@ export class ConjurHub extends pulumi.ComponentResource {
     // The primary calls the hub's API for authn-k8s/hub, so only its token is mounted.
     const primarySa = serviceAccount(`${name}-primary-sa`, PRIMARY_SERVICE, true);
     const postgresSa = serviceAccount(`${name}-postgres-sa`, POSTGRES_SERVICE, false);
-    const jobsSa = serviceAccount(`${name}-jobs-sa`, "conjur-jobs", false);
     const authenticatorRole = new k8s.rbac.v1.ClusterRole(
       `${name}-authenticator-role`,
       {
@@ -550,30 +562,7 @@ export class ConjurHub extends pulumi.ComponentResource {
       );
     }
 
-    // ---- Jobs: bootstrap once per account/image, policy load whenever its inputs change ----
-    const jobPod = (
-      component: string,
-      container: k8s.types.input.core.v1.Container,
-      volumes: k8s.types.input.core.v1.Volume[],
-      uid: number,
-    ): k8s.types.input.core.v1.PodTemplateSpec => ({
-      metadata: { labels: workloadLabels(`conjur-${component}`, component) },
-      spec: {
-        restartPolicy: "OnFailure",
-        serviceAccountName: jobsSa.metadata.name,
-        automountServiceAccountToken: false,
-        securityContext: restrictedPodSecurityContext(uid),
-        containers: [
-          {
-            ...container,
-            resources: resourceRequirements(JOB_RESOURCES),
-            securityContext: restrictedContainerSecurityContext(),
-          },
-        ],
-        volumes,
-      },
-    });
-    const scriptsVolume = { name: "scripts", configMap: { name: policyConfig.metadata.name } };
+    // ---- The account bootstrap, once per account/image (the policy load waits for it) ----
     const bootstrapJob = new k8s.batch.v1.Job(
       `${name}-bootstrap`,
       {
@@ -583,83 +572,74 @@ export class ConjurHub extends pulumi.ComponentResource {
         ),
         spec: {
           backoffLimit: 6,
-          template: jobPod(
-            "bootstrap",
-            {
-              name: "bootstrap",
-              image: spec.images.conjur,
-              command: ["/bin/sh", "/scripts/bootstrap.sh"],
-              env: conjurDbEnv,
-              volumeMounts: [
-                { name: "scripts", mountPath: "/scripts", readOnly: true },
-                { name: "admin", mountPath: "/secrets/admin", readOnly: true },
-                ...conjurWritableMounts,
+          template: {
+            metadata: { labels: workloadLabels("conjur-bootstrap", "bootstrap") },
+            spec: {
+              restartPolicy: "OnFailure",
+              serviceAccountName: "conjur-jobs",
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurityContext(CONJUR_UID),
+              containers: [
+                {
+                  name: "bootstrap",
+                  image: spec.images.conjur,
+                  command: ["/bin/sh", "/scripts/bootstrap.sh"],
+                  env: conjurDbEnv,
+                  resources: resourceRequirements(JOB_RESOURCES),
+                  securityContext: restrictedContainerSecurityContext(),
+                  volumeMounts: [
+                    { name: "scripts", mountPath: "/scripts", readOnly: true },
+                    { name: "admin", mountPath: "/secrets/admin", readOnly: true },
+                    ...conjurWritableMounts,
+                  ],
+                },
+              ],
+              // The scripts ConfigMap is the policy load's (conjur-policy), which carries bootstrap.sh.
+              volumes: [
+                { name: "scripts", configMap: { name: "conjur-policy" } },
+                { name: "admin", secret: { secretName: adminSecret.metadata.name } },
+                ...conjurWritableVolumes,
               ],
             },
-            [
-              scriptsVolume,
-              { name: "admin", secret: { secretName: adminSecret.metadata.name } },
-              ...conjurWritableVolumes,
-            ],
-            CONJUR_UID,
-          ),
+          },
         },
       },
       { ...nsOpts, deleteBeforeReplace: true },
     );
-    const policyJobName = pulumi
-      .all(publicInputs)
-      .apply((values) => `conjur-policy-load-${contentHash(policyText, policyLoadScript, ...values)}`);
-    new k8s.batch.v1.Job(
-      `${name}-policy-load`,
-      {
-        metadata: { ...meta("conjur-policy-load", "policy"), name: policyJobName },
-        spec: {
-          backoffLimit: 6,
-          template: jobPod(
-            "policy-load",
-            {
-              name: "policy-load",
-              image: spec.images.curl,
-              command: ["/bin/sh", "/policy/load.sh"],
-              volumeMounts: [
-                { name: "scripts", mountPath: "/policy", readOnly: true },
-                { name: "admin", mountPath: "/secrets/admin", readOnly: true },
-                { name: "ca", mountPath: "/etc/conjur/ca", readOnly: true },
-                { name: "tmp", mountPath: JOB_PATHS.scratch },
-                ...policyMounts,
-              ],
-            },
-            [
-              scriptsVolume,
-              { name: "admin", secret: { secretName: adminSecret.metadata.name } },
-              {
-                name: "ca",
-                secret: { secretName: primaryTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] },
-              },
-              emptyDirVolume("tmp", { memory: true }),
-              ...policyVolumes,
-            ],
-            CURL_UID,
-          ),
-        },
+    this.primaryNetworkPolicies(name, args, meta, nsOpts);
+    return {
+      serverUrl: `https://${PRIMARY_SERVICE}.${ns}.svc`,
+      serverCaVolume: {
+        name: "ca",
+        secret: { secretName: primaryTls.metadata.name, items: [{ key: "ca.crt", path: "ca.crt" }] },
       },
-      { ...nsOpts, dependsOn: [namespace, bootstrapJob] },
-    );
+      adminSecretName: adminSecret.metadata.name,
+      serverPeers: [{ podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } }],
+      serverPort: NGINX_TLS_PORT,
+      dependsOn: [bootstrapJob],
+      extraScripts: { "bootstrap.sh": buildBootstrapScript() },
+      enable: [],
+    };
+  }
 
-    // ---- NetworkPolicies: deny by default, then each flow the hub needs ----
+  /** The primary's, Postgres' and the bootstrap Job's NetworkPolicies (deny by default, per flow). */
+  private primaryNetworkPolicies(
+    name: string,
+    args: ConjurHubArgs,
+    meta: Meta,
+    nsOpts: pulumi.CustomResourceOptions,
+  ): void {
     const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
-    const spokeSources = converted.flatMap((s) => s.egressCidrs);
+    const spokeSources = args.spec.spokes.filter((s) => s.converted).flatMap((s) => s.egressCidrs);
     const jobSelector = (component: string) => ({
       podSelector: { matchLabels: selectorLabels(`conjur-${component}`) },
     });
-    netpol("default-deny", "default-deny", defaultDenySpec());
     netpol("primary", "conjur-primary", {
       podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) },
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         {
-          // Spokes (followers' seed fetch, replication) and in-cluster clients over TLS only.
+          // Spokes' applications (authn-jwt and secrets) and in-cluster clients, over TLS only.
           from: [
             ...ipBlocks(spokeSources),
             jobSelector("policy-load"),
@@ -674,7 +654,7 @@ export class ConjurHub extends pulumi.ComponentResource {
           ports: tcpPorts(POSTGRES_PORT),
         },
         dnsEgressRule(),
-        // authn-k8s reads pods from the hub's and every spoke's API server.
+        // authn-k8s/hub reads pods from the hub's API server; authn-jwt fetches the spokes' JWKS (443).
         kubeApiEgressRule(),
       ],
     });
@@ -700,32 +680,6 @@ export class ConjurHub extends pulumi.ComponentResource {
         },
         dnsEgressRule(),
       ],
-    });
-    netpol("policy-load", "conjur-policy-load", {
-      podSelector: { matchLabels: selectorLabels("conjur-policy-load") },
-      policyTypes: ["Ingress", "Egress"],
-      ingress: [],
-      egress: [
-        {
-          to: [{ podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) } }],
-          ports: tcpPorts(NGINX_TLS_PORT),
-        },
-        dnsEgressRule(),
-      ],
-    });
-
-    this.url = pulumi.output(primaryUrl(hub.advertisedHostname));
-    this.internalUrl = pulumi.output(internalUrl);
-    this.authenticatorIds = pulumi.output(ids);
-    this.authenticators = pulumi.output(authenticatorsValue);
-    this.policy = pulumi.output(policyText);
-    this.namespace = namespace.metadata.name;
-    this.primaryServiceName = pulumi.output(PRIMARY_SERVICE);
-    this.registerOutputs({
-      url: this.url,
-      authenticatorIds: this.authenticatorIds,
-      authenticators: this.authenticators,
-      policy: this.policy,
     });
   }
 }

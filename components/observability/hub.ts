@@ -141,6 +141,14 @@ export class HubObservability extends pulumi.ComponentResource {
     );
 
     const timeoutSeconds = parsePrometheusDuration(spec.monitoring.federationTimeout) / 1000;
+    const primaryTarget = {
+      namespace: CONJUR_NAMESPACE,
+      port: NGINX_TLS_PORT,
+      tls: {
+        caFile: prometheusTlsFile("ca.crt"),
+        serverName: serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE)[2],
+      },
+    };
     const prometheusYaml = renderPrometheusYaml(
       buildHubPrometheusConfig({
         cluster: hub.cluster,
@@ -163,25 +171,23 @@ export class HubObservability extends pulumi.ComponentResource {
         bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
         ruleFiles: [prometheusRulesPath()],
         selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
-        // Through the primary's TLS front, which already admits the monitoring namespace.
-        primary: {
-          namespace: CONJUR_NAMESPACE,
-          port: NGINX_TLS_PORT,
-          tls: {
-            caFile: prometheusTlsFile("ca.crt"),
-            serverName: serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE)[2],
-          },
-        },
+        // Through the primary's TLS front, which already admits the monitoring namespace (Open
+        // Source: with Enterprise the Leader runs outside Kubernetes and is monitored there).
+        ...(spec.conjur.edition === "oss" ? { primary: primaryTarget } : {}),
       }),
     );
     const federationRules = buildHubAlertRules({
       spokes: spokes.map((s) => ({ name: s.name })),
+      followers: spec.conjur.edition === "enterprise",
       // Warn well before a scrape times out or hits sample_limit.
       slowScrapeSeconds: Math.max(1, Math.floor(timeoutSeconds / 3)),
       oversizedSamples: Math.max(1, Math.floor(spec.monitoring.sampleLimit * 0.8)),
     });
     const rules: RuleFile<AlertingRule> = {
-      groups: [...federationRules.groups, ...buildPrimaryAlertRules({ cluster: hub.cluster }).groups],
+      groups: [
+        ...federationRules.groups,
+        ...(spec.conjur.edition === "oss" ? buildPrimaryAlertRules({ cluster: hub.cluster }).groups : []),
+      ],
     };
     const rulesYaml = renderPrometheusYaml(rules);
     const prometheusConfig = new k8s.core.v1.ConfigMap(

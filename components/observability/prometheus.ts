@@ -158,6 +158,8 @@ export interface SpokePrometheusInput {
   scrapeInterval: string;
   /** Optional; Prometheus caps its 10s default at the interval when omitted. */
   scrapeTimeout?: string;
+  /** Whether the spoke runs a Conjur follower (Enterprise); without one there is no follower job. */
+  followers?: boolean;
   followerNamespace: string;
   followerMetricsPort: number;
   annotatedPods: boolean;
@@ -245,7 +247,17 @@ function followerJob(input: SpokePrometheusInput): ScrapeConfig {
     return job;
   }
   job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
-  job.relabel_configs = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  // Selected by pod name: the Kubernetes Follower's pods carry its operator's labels, not ours, but
+  // both follower kinds run as Deployment `conjur-follower` (pods `conjur-follower-<rs>-<id>`).
+  const [, ...rest] = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  job.relabel_configs = [
+    {
+      source_labels: ["__meta_kubernetes_pod_name"],
+      regex: `${FOLLOWER_APP_NAME}-[a-z0-9]+-[a-z0-9]+`,
+      action: "keep",
+    },
+    ...rest,
+  ];
   return job;
 }
 
@@ -307,8 +319,8 @@ export function buildSpokePrometheusConfig(input: SpokePrometheusInput): Prometh
 
   const scrapeConfigs = [
     selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
-    followerJob(input),
   ];
+  if (input.followers !== false) scrapeConfigs.push(followerJob(input));
   if (input.annotatedPods) scrapeConfigs.push(annotatedPodsJob());
 
   const global: PrometheusConfig["global"] = {
@@ -557,6 +569,8 @@ export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusC
 
 export interface HubAlertInput {
   spokes: Array<{ name: string }>;
+  /** Whether the spokes run Conjur followers (Enterprise); without them no follower alert applies. */
+  followers?: boolean;
   federationJobPrefix?: string;
   /** FederationScrapeSlow fires above this many seconds; keep it under the scrape timeout. */
   slowScrapeSeconds?: number;
@@ -581,6 +595,11 @@ function runbook(alert: string): string {
 }
 
 /** Alerts the hub evaluates on its federated data; every alert names the spoke in `cluster`. */
+const FOLLOWER_ALERTS: ReadonlySet<string> = new Set([
+  HUB_ALERTS.followerUnhealthy,
+  HUB_ALERTS.followerTargetsMissing,
+]);
+
 export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule> {
   const prefix = input.federationJobPrefix ?? FEDERATE_JOB_PREFIX;
   if (!/^[a-z0-9-]*$/.test(prefix)) throw new Error(`federationJobPrefix: "${prefix}" must be [a-z0-9-]*`);
@@ -652,6 +671,8 @@ export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule>
         runbook: runbook(HUB_ALERTS.followerTargetsMissing),
       },
     },
+  ].filter((rule) => input.followers !== false || !FOLLOWER_ALERTS.has(rule.alert));
+  const scrape: AlertingRule[] = [
     {
       alert: HUB_ALERTS.scrapeSlow,
       expr: `scrape_duration_seconds{${federateJobs}} > ${slow}`,
@@ -675,7 +696,7 @@ export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule>
       },
     },
   ];
-  return { groups: [{ name: "hub-federation", rules: federation }] };
+  return { groups: [{ name: "hub-federation", rules: [...federation, ...scrape] }] };
 }
 
 export const PRIMARY_ALERTS = {

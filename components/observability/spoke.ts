@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { SpokeSpec, StackSpec } from "../../stacks/spec";
+import { FOLLOWER_POD_HTTPS_PORT } from "../spoke/followers";
 import { EstatePki } from "../pki";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
@@ -22,7 +23,6 @@ import {
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
-  FOLLOWER_DEPLOYMENT,
   FOLLOWER_HTTPS_PORT,
   FOLLOWER_SERVICE,
   LOGGING_NAMESPACE,
@@ -118,6 +118,9 @@ export class SpokeObservability extends pulumi.ComponentResource {
           "tls.key": trust.prometheusServer.keyPem,
           // The estate root CA: it issued the hub's client certificate, the followers' and our own.
           "ca.crt": pki.caCertPem,
+          ...(spec.conjur.edition === "enterprise"
+            ? { "follower-ca.crt": spec.conjur.leader.caCertificate }
+            : {}),
           "client.crt": selfScrapeClient.certPem,
           "client.key": selfScrapeClient.keyPem,
         },
@@ -131,11 +134,17 @@ export class SpokeObservability extends pulumi.ComponentResource {
         cluster: spoke.name,
         region: spoke.region,
         scrapeInterval: spec.monitoring.scrapeInterval,
+        // Enterprise only: with Open Source the spoke has no follower.
+        followers: spec.conjur.edition === "enterprise",
         followerNamespace: CONJUR_NAMESPACE,
-        // Telemetry is on in the follower container; it serves /metrics on its HTTPS port.
-        followerMetricsPort: FOLLOWER_HTTPS_PORT,
+        // The follower's HTTPS port (its pod port); /metrics there is not verified on Enterprise
+        // (docs/observability.md). Its certificate comes from the Leader, so the Leader's CA verifies it.
+        followerMetricsPort:
+          spec.conjur.edition === "enterprise"
+            ? FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind]
+            : FOLLOWER_HTTPS_PORT,
         followerTls: {
-          caFile: prometheusTlsFile("ca.crt"),
+          caFile: prometheusTlsFile(spec.conjur.edition === "enterprise" ? "follower-ca.crt" : "ca.crt"),
           serverName: serviceDnsNames(FOLLOWER_SERVICE, CONJUR_NAMESPACE)[2],
         },
         annotatedPods: true,
@@ -315,15 +324,15 @@ export class SpokeObservability extends pulumi.ComponentResource {
         },
       ],
       egress: [
-        {
-          to: [
-            {
-              namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE),
-              podSelector: { matchLabels: selectorLabels(FOLLOWER_DEPLOYMENT) },
-            },
-          ],
-          ports: tcpPorts(FOLLOWER_HTTPS_PORT),
-        },
+        // The follower (Enterprise): the only pods of conjur-system, on the port they listen on.
+        ...(spec.conjur.edition === "enterprise"
+          ? [
+              {
+                to: [{ namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE) }],
+                ports: tcpPorts(FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind]),
+              },
+            ]
+          : []),
         // Pods that opt in with prometheus.io/scrape, in any namespace and on the port they name:
         // a NetworkPolicy cannot select by annotation, so this admits every pod of this cluster.
         { to: [{ namespaceSelector: {} }] },

@@ -42,7 +42,8 @@ export function prometheusTlsFile(key: PrometheusTlsKey): string {
  * Keys of a Prometheus TLS Secret: its server (spoke) or federation client (hub) certificate, the
  * estate root CA, and on a spoke the client certificate of its own mTLS self-scrape.
  */
-export type PrometheusTlsKey = "tls.crt" | "tls.key" | "ca.crt" | "client.crt" | "client.key";
+export type PrometheusTlsKey =
+  "tls.crt" | "tls.key" | "ca.crt" | "follower-ca.crt" | "client.crt" | "client.key";
 
 export interface PrometheusArgsInput {
   retentionTime: string;
