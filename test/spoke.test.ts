@@ -2,14 +2,13 @@
 // adoption and retention of tenants, phases, and the wiring back into the hub.
 import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
-import { providerClusters, clusterOf } from "../tools/plan-output";
+import { clusterOf, plannedResources, providerClusters } from "../tools/plan-output";
 import { authenticatorRbacRules } from "../components/kube";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import * as YAML from "yaml";
 import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
-import type { PlannedResource } from "../policy/types";
 import { evaluate, kubernetesObjects, objectNamed, ofKind, secretPaths } from "./support/stacks";
 
 const kindOf = (r: RecordedResource) => r.type.slice(r.type.lastIndexOf(":") + 1);
@@ -409,19 +408,7 @@ describe("the Conjur topology on the spokes", () => {
     });
 
     it("passes the policy pack: the appliance's root and AUDIT_WRITE are declared exemptions, nothing else", () => {
-      const providers = providerClusters(appliance.resources);
-      const planned: PlannedResource[] = appliance.resources
-        .filter((r) => !r.options.read)
-        .map((r) => ({
-          urn: r.urn,
-          type: r.type,
-          name: r.name,
-          props: r.inputs,
-          cluster: clusterOf(r, providers),
-          provider: r.provider ?? null,
-          opts: { protect: r.options.protect, retainOnDelete: r.options.retainOnDelete },
-        }));
-      const violations = evaluatePolicy(planned, stackContextFor("staging"));
+      const violations = evaluatePolicy(plannedResources(appliance), stackContextFor("staging"));
       assert.deepEqual(
         violations.filter((v) => v.level === "mandatory").map((v) => `${v.rule} ${v.message}`),
         [],

@@ -15,7 +15,7 @@ import {
   TENANTS_BRANCH,
 } from "./ids";
 import { authnJwtBranch, jwtConsumerGrant, jwtHost, jwtHostId, JwtKeySource } from "./authn-jwt";
-import { record, ref, type Ref, type Statement } from "./statements";
+import { authenticatorAccess, record, ref, type Ref, type Statement } from "./statements";
 import { CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT, HUB_AUTHENTICATOR_ID } from "../naming";
 
 export type { Annotations, RecordKind, Ref, Statement } from "./statements";
@@ -59,20 +59,7 @@ export function authenticatorBranch(id: string): Statement {
       record("webservice", "status", { description: `status of authenticator ${id}` }),
       record("variable", CA_VARIABLES.cert),
       record("variable", CA_VARIABLES.key),
-      record("group", "consumers", { description: `identities allowed to authenticate with ${id}` }),
-      record("group", "operators", { description: `may read the status of authenticator ${id}` }),
-      {
-        kind: "permit",
-        role: ref("group", "consumers"),
-        privileges: ["read", "authenticate"],
-        resource: ref("webservice", ""),
-      },
-      {
-        kind: "permit",
-        role: ref("group", "operators"),
-        privileges: ["read"],
-        resource: ref("webservice", "status"),
-      },
+      ...authenticatorAccess(id, `authenticator ${id}`),
     ],
   };
 }
