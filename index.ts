@@ -72,8 +72,18 @@ const hubObservability = new HubObservability("observability-hub", {
 });
 
 // ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----
+// Each waits only for the component that creates conjur-system on its cluster (linear, not n²).
+const namespaceOwner = new Map<string, pulumi.Resource>([
+  [spec.hub.cluster, hub],
+  ...convertedSpokes(spec).map((spoke, i): [string, pulumi.Resource] => [spoke.cluster, spokes[i]]),
+]);
 for (const cluster of clusters.values()) {
-  new ClusterAudit(`audit-${cluster.name}`, { provider: cluster.provider }, { dependsOn: [hub, ...spokes] });
+  const owner = namespaceOwner.get(cluster.name);
+  new ClusterAudit(
+    `audit-${cluster.name}`,
+    { provider: cluster.provider },
+    { dependsOn: owner ? [owner] : [] },
+  );
 }
 
 export const environment = spec.environment;

@@ -180,12 +180,17 @@ describe("the Conjur topology on the spokes", () => {
   });
 
   describe("Open Source (dev): no follower, applications go to the hub with authn-jwt", () => {
-    it("puts no follower, no Conjur namespace and no Conjur secret on the spoke", () => {
+    it("puts no follower and no Conjur secret on the spoke: conjur-system holds only a default deny and the audit policy", () => {
       const spokeObjects = kubernetesObjects(dev).filter((r) => r.provider?.includes("k8s-dev-apps"));
       assert.ok(spokeObjects.length > 10);
       const names = spokeObjects.map((r) => `${kindOf(r)} ${(r.inputs as Json).metadata?.name}`);
-      assert.ok(!names.some((n) => /follower|conjur-system|ConjurFollower/.test(n)), names.join("\n"));
+      assert.ok(!names.some((n) => /follower|ConjurFollower/.test(n)), names.join("\n"));
       assert.ok(!names.some((n) => /^Secret .*conjur/.test(n)), "no data key or hub secret on a spoke");
+      const inConjurSystem = spokeObjects
+        .filter((r) => (r.inputs as Json).metadata?.namespace === "conjur-system")
+        .map((r) => `${kindOf(r)} ${(r.inputs as Json).metadata.name}`)
+        .sort();
+      assert.deepEqual(inConjurSystem, ["ConfigMap hubspoke-audit-policy", "NetworkPolicy default-deny"]);
     });
 
     it("gives the onboarded tenant the hub's URL, its authn-jwt endpoint and the estate CA", () => {

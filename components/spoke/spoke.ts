@@ -117,7 +117,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     const access =
       conjur.edition === "enterprise"
         ? this.follower(name, args, conjur.leader, conjur.follower, k8sOpts)
-        : this.hubAccess(args);
+        : this.hubAccess(name, args, k8sOpts);
     const tenants = spoke.tenants.map(
       (tenant) =>
         new Tenant(
@@ -181,8 +181,17 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     return { id: spoke.name, keys, issuer, jwksUri };
   }
 
-  /** Open Source: no follower; applications reach the hub's Conjur with authn-jwt. */
-  private hubAccess(args: ConjurSpokeArgs): TenantConjurAccess {
+  /**
+   * Open Source: no follower; applications reach the hub's Conjur with authn-jwt. The stack's
+   * namespace still exists, empty but for the cluster's audit policy (ClusterAudit), denying all traffic.
+   */
+  private hubAccess(name: string, args: ConjurSpokeArgs, k8sOpts: K8sOpts): TenantConjurAccess {
+    const { opts: nsOpts, meta } = managedNamespace(
+      `${name}-namespace`,
+      { name: CONJUR_NAMESPACE, podSecurity: "restricted" },
+      k8sOpts,
+    );
+    networkPolicyFactory(`${name}-netpol`, meta, nsOpts)("default-deny", "default-deny", defaultDenySpec());
     return {
       connect: conjurConnectData(args.spec, args.spoke, args.caCertPem),
       egress: conjurHubEgressRule(args.spec.hub.primaryCidrs),
