@@ -33,12 +33,7 @@ export const FOLLOWER_CONFIG = {
   configKey: "conjur.yml",
 } as const;
 
-/**
- * The ports each follower kind's pods listen on: NetworkPolicies match the pod's port, not the
- * Service's. The Kubernetes Follower's nginx listens on 9443 behind Service port 443 (CyberArk's
- * conjurdemos/conjur-intro `conjur-follower-node-port.yaml` targets 9443); the appliance on 443.
- */
-export const FOLLOWER_POD_HTTPS_PORT = { kubernetes: 9443, appliance: 443 } as const;
+export { FOLLOWER_POD_HTTPS_PORT } from "../naming";
 
 /**
  * What a follower reaches on the Leader: 443 (API, seed service), 5432 (PostgreSQL streaming

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { FollowerSpec, LeaderSpec, SpokeSpec, StackSpec } from "../../stacks/spec";
 import { conjurClientEndpoint } from "../../stacks/spec";
 import { Tenant, TenantConjurAccess } from "../tenancy";
-import { conjurHubEgressRule, followerEgressRule } from "../tenancy/isolation";
+import { conjurEgressRule } from "../tenancy/isolation";
 import { JwtKeySource } from "../conjur/authn-jwt";
 import {
   apiServerJwksUri,
@@ -194,7 +194,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     networkPolicyFactory(`${name}-netpol`, meta, nsOpts)("default-deny", "default-deny", defaultDenySpec());
     return {
       connect: conjurConnectData(args.spec, args.spoke, args.caCertPem),
-      egress: conjurHubEgressRule(args.spec.hub.primaryCidrs),
+      egress: conjurEgressRule(args.spec),
     };
   }
 
@@ -248,7 +248,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     this.followerNetworkPolicies(name, spoke, leader, follower, meta, nsOpts);
     return {
       connect: conjurConnectData(spec, spoke, leaderCa),
-      egress: followerEgressRule(FOLLOWER_POD_HTTPS_PORT[follower.kind]),
+      egress: conjurEgressRule(spec),
       authenticator: { role: authenticatorRole.metadata.name, serviceAccount: FOLLOWER_SERVICE_ACCOUNT },
     };
   }

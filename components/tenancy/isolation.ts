@@ -1,7 +1,7 @@
 // Pure builders for what a tenant's stage puts on and into its namespace: the namespace labels and
 // annotations, the quota and limits, and the NetworkPolicies of the `enforce` network stage. Plain
 // values in, plain objects out; the Tenant component and the preflight both use them.
-import type { TenantSpec } from "../../stacks/spec";
+import type { StackSpec, TenantSpec } from "../../stacks/spec";
 import type { CidrPeer, NamespacePeer, NetworkPort, NetworkStage, TenantStage } from "../../stacks/tenancy";
 import {
   dnsEgressRule,
@@ -15,6 +15,7 @@ import {
   ANNOTATION_NETWORK_ISOLATION,
   CONJUR_NAMESPACE,
   FOLLOWER_HTTPS_PORT,
+  FOLLOWER_POD_HTTPS_PORT,
   LABEL_TENANT,
   MONITORING_NAMESPACE,
   OBJECT_PREFIX,
@@ -154,6 +155,13 @@ export function followerEgressRule(podPort: number = FOLLOWER_HTTPS_PORT) {
   };
 }
 
+/** The egress rule to Conjur a stack's onboarded tenants get: the local follower, or the hub (oss). */
+export function conjurEgressRule(spec: StackSpec): EgressRule {
+  return spec.conjur.edition === "enterprise"
+    ? followerEgressRule(FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind])
+    : conjurHubEgressRule(spec.hub.primaryCidrs);
+}
+
 /** Tenant pods reach the hub's Conjur (oss: no follower) on 443, at its addresses if known. */
 export function conjurHubEgressRule(hubCidrs: readonly string[]) {
   return {
@@ -202,10 +210,7 @@ function egressRules(network: NetworkStage, conjur: EgressRule | undefined) {
  * oss: `conjurEgress`), and the configured
  * allow-lists), then the default deny, in that order (the component makes the deny wait for them).
  */
-export function tenantNetworkPolicies(
-  stage: TenantStage,
-  conjurEgress: EgressRule = followerEgressRule(),
-): TenantNetworkPolicy[] {
+export function tenantNetworkPolicies(stage: TenantStage, conjurEgress: EgressRule): TenantNetworkPolicy[] {
   if (stage.network.mode !== "enforce") return [];
   return [
     {
