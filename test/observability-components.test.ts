@@ -177,9 +177,11 @@ describe("observability components through the mocks", () => {
           assert.equal(job.tls_config?.cert_file, "/etc/prometheus/tls/tls.crt");
           assert.ok((job.params?.["match[]"] ?? []).length > 0);
         }
-        assert.ok(
+        // The Open Source primary runs in the hub; an Enterprise Leader runs outside Kubernetes.
+        assert.equal(
           cfg.scrape_configs.some((j) => j.job_name === "conjur-primary"),
-          "the primary is scraped too",
+          spec.conjur.edition === "oss",
+          "the primary is scraped exactly when it runs in the hub",
         );
         const rules = YAML.parse(
           configMapData(
@@ -306,7 +308,7 @@ describe("observability components through the mocks", () => {
         assert.deepEqual(logPipelineProblems(sink), []);
       });
 
-      it("scrapes each spoke's followers over verified HTTPS on 443 and serves the spoke's API only with mTLS", () => {
+      it("scrapes each spoke's follower (Enterprise) over HTTPS verified with the Leader's CA, and serves the spoke's API only with mTLS", () => {
         const { e, spec } = get(stack);
         for (const spoke of convertedSpokes(spec)) {
           const data = configMapData(
@@ -314,15 +316,26 @@ describe("observability components through the mocks", () => {
           );
           const cfg = YAML.parse(data["prometheus.yml"]) as PrometheusConfig;
           assert.deepEqual(cfg.global.external_labels, { cluster: spoke.name, region: spoke.region });
-          const follower = cfg.scrape_configs.find((j) => j.job_name === "conjur-follower")!;
-          assert.equal(follower.scheme, "https");
-          assert.deepEqual(follower.tls_config, {
-            ca_file: "/etc/prometheus/tls/ca.crt",
-            server_name: "conjur-follower.conjur-system.svc",
-            insecure_skip_verify: false,
-            min_version: "TLS12",
-          });
-          assert.match(JSON.stringify(follower.relabel_configs), /\$1:443/);
+          const follower = cfg.scrape_configs.find((j) => j.job_name === "conjur-follower");
+          if (spec.conjur.edition === "oss") {
+            assert.equal(follower, undefined, "no follower with Conjur Open Source");
+          } else {
+            assert.equal(follower?.scheme, "https");
+            assert.deepEqual(follower?.tls_config, {
+              ca_file: "/etc/prometheus/tls/follower-ca.crt",
+              server_name: "conjur-follower.conjur-system.svc",
+              insecure_skip_verify: false,
+              min_version: "TLS12",
+            });
+            // The Kubernetes Follower's pods listen on 9443 behind Service port 443.
+            assert.match(JSON.stringify(follower?.relabel_configs), /\$1:9443/);
+            const tls = findObject(e, spoke.cluster, "Secret", "prometheus-tls", "hubspoke-monitoring")
+              .inputs as Json;
+            assert.equal(
+              (unwrap(tls.stringData) as Json)["follower-ca.crt"],
+              spec.conjur.leader.caCertificate,
+            );
+          }
           const web = YAML.parse(
             configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-web", "hubspoke-monitoring"))[
               "web.yml"
@@ -514,7 +527,9 @@ describe("observability components through the mocks", () => {
             convertedSpokes(spec).map((s) => [
               s.name,
               {
-                followerHealth: "https://conjur-follower.conjur-system.svc.cluster.local/health",
+                ...(spec.conjur.edition === "enterprise"
+                  ? { followerHealth: "https://conjur-follower.conjur-system.svc.cluster.local/health" }
+                  : {}),
                 federationTarget: `https://${s.monitoring.hostname}:9090/federate`,
               },
             ]),
@@ -753,8 +768,9 @@ describe("observability: promtool on the Prometheus documents the real stacks ge
         assert.equal(rules.status, 0, rules.transcript);
         assert.match(rules.stdout, /SUCCESS: \d+ rules found/, rules.transcript);
       }
-      // Hub: the primary; each spoke: followers and annotated pods.
-      assert.equal(kubernetesSdJobs, 1 + 2 * convertedSpokes(spec).length);
+      // Hub: the Open Source primary; each spoke: annotated pods, and its follower (Enterprise).
+      const oss = spec.conjur.edition === "oss";
+      assert.equal(kubernetesSdJobs, (oss ? 1 : 0) + (oss ? 1 : 2) * convertedSpokes(spec).length);
       for (const cm of configMaps.filter((r) => meta(r).name === "prometheus-web")) {
         const web = YAML.parse(configMapData(cm)["web.yml"]);
         // The same document, its file paths pointed at certificates that exist here.

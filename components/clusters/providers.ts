@@ -16,6 +16,8 @@ export interface ClusterConnection {
   readonly provider: k8s.Provider;
   /** API server URL as the hub's Conjur must reach it (from the spec, or discovered for EKS). */
   readonly apiServer: pulumi.Output<string> | undefined;
+  /** The cluster's service-account token issuer, when the cloud publishes it (EKS: its OIDC issuer). */
+  readonly oidcIssuer?: pulumi.Output<string>;
 }
 
 /** Pulumi resource name of a cluster's provider; the plan maps provider references back through it. */
@@ -74,6 +76,7 @@ function connect(
     ...(renderDir ? { renderYamlToDirectory: `${renderDir}/${name}` } : {}),
   };
   let args: k8s.ProviderArgs;
+  let oidcIssuer: pulumi.Output<string> | undefined;
   let apiServer: pulumi.Output<string> | undefined = cluster.apiServer
     ? pulumi.output(cluster.apiServer)
     : undefined;
@@ -84,6 +87,7 @@ function connect(
       { provider: awsProvider(eks.region) },
     );
     apiServer = found.endpoint;
+    oidcIssuer = found.identities.apply((ids) => ids[0]?.oidcs[0]?.issuer ?? "");
     const kubeconfig = pulumi.all([found.endpoint, found.certificateAuthorities]).apply(([endpoint, cas]) =>
       buildEksKubeconfig({
         clusterName: eks.name,
@@ -100,5 +104,10 @@ function connect(
   } else {
     args = { ...common, context: cluster.context };
   }
-  return { name, provider: new k8s.Provider(providerResourceName(name), args), apiServer };
+  return {
+    name,
+    provider: new k8s.Provider(providerResourceName(name), args),
+    apiServer,
+    ...(oidcIssuer ? { oidcIssuer } : {}),
+  };
 }

@@ -172,6 +172,8 @@ export interface SpokePrometheusInput {
   scrapeInterval: string;
   /** Optional; Prometheus caps its 10s default at the interval when omitted. */
   scrapeTimeout?: string;
+  /** Whether the spoke runs a Conjur follower (Enterprise); without one there is no follower job. */
+  followers?: boolean;
   followerNamespace: string;
   followerMetricsPort: number;
   annotatedPods: boolean;
@@ -261,7 +263,17 @@ function followerJob(input: SpokePrometheusInput): ScrapeConfig {
     return job;
   }
   job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
-  job.relabel_configs = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  // Selected by pod name: the Kubernetes Follower's pods carry its operator's labels, not ours, but
+  // both follower kinds run as Deployment `conjur-follower` (pods `conjur-follower-<rs>-<id>`).
+  const [, ...rest] = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  job.relabel_configs = [
+    {
+      source_labels: ["__meta_kubernetes_pod_name"],
+      regex: `${FOLLOWER_APP_NAME}-[a-z0-9]+-[a-z0-9]+`,
+      action: "keep",
+    },
+    ...rest,
+  ];
   return job;
 }
 
@@ -314,8 +326,8 @@ export function buildSpokePrometheusConfig(input: SpokePrometheusInput): Prometh
 
   const scrapeConfigs = [
     selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
-    followerJob(input),
   ];
+  if (input.followers !== false) scrapeConfigs.push(followerJob(input));
   if (input.annotatedPods) scrapeConfigs.push(annotatedPodsJob());
   return {
     global,
@@ -547,6 +559,8 @@ export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusC
 
 export interface HubAlertInput {
   spokes: Array<{ name: string }>;
+  /** Whether the spokes run Conjur followers (Enterprise); without them no follower alert applies. */
+  followers?: boolean;
   federationJobPrefix?: string;
   /** FederationScrapeSlow fires above this many seconds; keep it under the scrape timeout. */
   slowScrapeSeconds?: number;
@@ -598,6 +612,12 @@ function alertingRule(spec: AlertSpec): AlertingRule {
     },
   };
 }
+
+/** The alerts about followers, which only Conjur Enterprise spokes run. */
+const FOLLOWER_ALERTS: ReadonlySet<string> = new Set([
+  HUB_ALERTS.followerUnhealthy,
+  HUB_ALERTS.followerTargetsMissing,
+]);
 
 /** Alerts the hub evaluates on its federated data; every alert names the spoke in `cluster`. */
 export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule> {
@@ -672,7 +692,9 @@ export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule>
       description: `Spoke {{ $labels.cluster }} returns more than ${oversized} samples per federation scrape; narrow its match[] before it hits sample_limit.`,
     },
   ];
-  return { groups: [{ name: "hub-federation", rules: alerts.map(alertingRule) }] };
+  // Without followers (Open Source), the follower alerts would only ever fire.
+  const rendered = alerts.filter((a) => input.followers !== false || !FOLLOWER_ALERTS.has(a.alert));
+  return { groups: [{ name: "hub-federation", rules: rendered.map(alertingRule) }] };
 }
 
 export const PRIMARY_ALERTS = {

@@ -6,11 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { SpokeSpec, StackSpec } from "../../stacks/spec";
 import type { EstatePki, SpokeTrust } from "../pki";
-import { dnsEgressRule, ipBlocks, kubeApiEgressRule, tcpPorts, tlsSecretData } from "../kube";
+import {
+  dnsEgressRule,
+  ipBlocks,
+  kubeApiEgressRule,
+  namespaceSelectorFor,
+  tcpPorts,
+  tlsSecretData,
+} from "../kube";
 import {
   CONJUR_NAMESPACE,
-  FOLLOWER_DEPLOYMENT,
-  FOLLOWER_HTTPS_PORT,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,
   PROMETHEUS_SERVICE,
@@ -22,6 +27,7 @@ import {
   FLUENT_BIT_METRICS_PATH,
   FLUENT_BIT_PATHS,
   FLUENT_BIT_RESOURCES,
+  followerPodPort,
   logForwarderFile,
   PROMETHEUS_PATHS,
   SPOKE_PROMETHEUS_RESOURCES,
@@ -97,6 +103,8 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
     "tls.key": trust.prometheusServer.keyPem,
     // The estate root CA: it issued the hub's client certificate, the followers' and our own.
     "ca.crt": pki.caCertPem,
+    // Enterprise: the follower's certificate comes from the Leader, which this CA verifies.
+    ...(spec.conjur.edition === "enterprise" ? { "follower-ca.crt": spec.conjur.leader.caCertificate } : {}),
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     "client.crt": trust.prometheusSelfClient.certPem,
     "client.key": trust.prometheusSelfClient.keyPem,
@@ -163,7 +171,15 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
       },
     ],
     [
-      { to: [appPods(CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT)], ports: tcpPorts(FOLLOWER_HTTPS_PORT) },
+      // The follower (Enterprise): the only pods of conjur-system, on the port they listen on.
+      ...(spec.conjur.edition === "enterprise"
+        ? [
+            {
+              to: [{ namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE) }],
+              ports: tcpPorts(followerPodPort(spec)),
+            },
+          ]
+        : []),
       // Pods that opt in with prometheus.io/scrape, in any namespace and on the port they name:
       // a NetworkPolicy cannot select by annotation, so this admits every pod of this cluster.
       { to: [{ namespaceSelector: {} }] },

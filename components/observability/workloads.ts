@@ -9,6 +9,7 @@ import { imageTagVersion } from "../../stacks/validators";
 import {
   CONJUR_NAMESPACE,
   FOLLOWER_HTTPS_PORT,
+  FOLLOWER_POD_HTTPS_PORT,
   FOLLOWER_SERVICE,
   MONITORING_NAMESPACE,
   NGINX_TLS_PORT,
@@ -69,7 +70,8 @@ export function prometheusTlsFile(key: PrometheusTlsKey): string {
  * Keys of a Prometheus TLS Secret: its server (spoke) or federation client (hub) certificate, the
  * estate root CA, and on a spoke the client certificate of its own mTLS self-scrape.
  */
-export type PrometheusTlsKey = "tls.crt" | "tls.key" | "ca.crt" | "client.crt" | "client.key";
+export type PrometheusTlsKey =
+  "tls.crt" | "tls.key" | "ca.crt" | "follower-ca.crt" | "client.crt" | "client.key";
 
 export interface PrometheusArgsInput {
   retentionTime: string;
@@ -214,6 +216,13 @@ export function federationHostPort(spoke: Pick<SpokeSpec, "monitoring">): string
 /** Federation scrapes may return this much; sample_limit bounds the count, this the bytes. */
 export const FEDERATION_BODY_SIZE_LIMIT = "50MB";
 
+/** The port a spoke's follower pods listen on (the appliance's 443 where there is none). */
+export function followerPodPort(spec: StackSpec): number {
+  return spec.conjur.edition === "enterprise"
+    ? FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind]
+    : FOLLOWER_HTTPS_PORT;
+}
+
 /** The hub Prometheus' config (a federate job per spoke, the primary), alert rules and dashboard. */
 export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]) {
   const monitoring = spec.monitoring;
@@ -239,26 +248,33 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
       bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
       ruleFiles: [prometheusRulesPath()],
       selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
-      // Through the primary's TLS front, which already admits the monitoring namespace.
-      primary: {
-        namespace: CONJUR_NAMESPACE,
-        port: NGINX_TLS_PORT,
-        tls: {
-          caFile: prometheusTlsFile("ca.crt"),
-          serverName: serviceFqdn(PRIMARY_SERVICE, CONJUR_NAMESPACE),
-        },
-      },
+      // Through the primary's TLS front, which already admits the monitoring namespace (Open
+      // Source: with Enterprise the Leader runs outside Kubernetes and is monitored there).
+      ...(spec.conjur.edition === "oss"
+        ? {
+            primary: {
+              namespace: CONJUR_NAMESPACE,
+              port: NGINX_TLS_PORT,
+              tls: {
+                caFile: prometheusTlsFile("ca.crt"),
+                serverName: serviceFqdn(PRIMARY_SERVICE, CONJUR_NAMESPACE),
+              },
+            },
+          }
+        : {}),
     }),
   );
   const timeoutSeconds = parsePrometheusDuration(monitoring.federationTimeout) / 1000;
   const federationRules = buildHubAlertRules({
     spokes: spokes.map((s) => ({ name: s.name })),
+    followers: spec.conjur.edition === "enterprise",
     // Warn well before a scrape times out or hits sample_limit.
     slowScrapeSeconds: Math.max(1, Math.floor(timeoutSeconds / 3)),
     oversizedSamples: Math.max(1, Math.floor(monitoring.sampleLimit * 0.8)),
   });
-  const primaryRules = buildPrimaryAlertRules({ cluster: spec.hub.cluster });
-  const rulesYaml = renderPrometheusYaml({ groups: [...federationRules.groups, ...primaryRules.groups] });
+  const primaryRules =
+    spec.conjur.edition === "oss" ? buildPrimaryAlertRules({ cluster: spec.hub.cluster }).groups : [];
+  const rulesYaml = renderPrometheusYaml({ groups: [...federationRules.groups, ...primaryRules] });
   const dashboard = buildFederationDashboard({ spokes: spokes.map((s) => s.name) });
   return { prometheusYaml, rulesYaml, dashboardJson: JSON.stringify(dashboard, null, 2) };
 }
@@ -270,11 +286,14 @@ export function spokePrometheusFiles(spec: StackSpec, spoke: SpokeSpec) {
       cluster: spoke.name,
       region: spoke.region,
       scrapeInterval: spec.monitoring.scrapeInterval,
+      // Enterprise only: with Open Source the spoke has no follower.
+      followers: spec.conjur.edition === "enterprise",
       followerNamespace: CONJUR_NAMESPACE,
-      // Telemetry is on in the follower container; it serves /metrics on its HTTPS port.
-      followerMetricsPort: FOLLOWER_HTTPS_PORT,
+      // The follower's HTTPS port (its pod port); /metrics there is not verified on Enterprise
+      // (docs/architecture.md). Its certificate comes from the Leader, so the Leader's CA verifies it.
+      followerMetricsPort: followerPodPort(spec),
       followerTls: {
-        caFile: prometheusTlsFile("ca.crt"),
+        caFile: prometheusTlsFile(spec.conjur.edition === "enterprise" ? "follower-ca.crt" : "ca.crt"),
         serverName: serviceFqdn(FOLLOWER_SERVICE, CONJUR_NAMESPACE),
       },
       annotatedPods: true,
