@@ -26,21 +26,23 @@ const connection = (name: string): ClusterConnection => {
 };
 
 const pki = new EstatePki("pki", { spec });
-const conjurSecrets = new ConjurSecrets("conjur", { protectDataKey: spec.protectIrreplaceable });
+// Open Source only: with Enterprise the Leader holds its own data key and credentials.
+const conjurSecrets =
+  spec.conjur.edition === "oss"
+    ? new ConjurSecrets("conjur", { protectDataKey: spec.protectIrreplaceable })
+    : undefined;
 
 const spokes = convertedSpokes(spec).map((spoke) => {
   const cluster = connection(spoke.cluster);
-  const trust = pki.spokes.get(spoke.name);
-  if (!trust || !cluster.apiServer)
-    throw new Error(`internal: spoke ${spoke.name} lacks trust material or an API URL`);
   return new ConjurSpoke(`spoke-${spoke.name}`, {
     spec,
     spoke,
     provider: cluster.provider,
-    trust,
+    cluster: {
+      ...(cluster.apiServer ? { apiServer: cluster.apiServer } : {}),
+      ...(cluster.oidcIssuer ? { oidcIssuer: cluster.oidcIssuer } : {}),
+    },
     caCertPem: pki.caCertPem,
-    dataKey: conjurSecrets.dataKey,
-    apiServer: cluster.apiServer,
   });
 });
 
@@ -48,8 +50,8 @@ const hub = new ConjurHub("hub", {
   spec,
   provider: connection(spec.hub.cluster).provider,
   pki,
-  secrets: conjurSecrets,
-  spokeAccess: spokes.map((s) => s.hubAccess),
+  ...(conjurSecrets ? { secrets: conjurSecrets } : {}),
+  spokeJwt: spokes.map((s) => s.jwt),
 });
 
 // ---- Observability: a Prometheus and a Fluent Bit per converted spoke, federated into the hub ----
@@ -121,31 +123,46 @@ if (argocd) {
 }
 
 // ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----
+// Each waits only for the component that creates conjur-system on its cluster (linear, not n²).
+const namespaceOwner = new Map<string, pulumi.Resource>([
+  [spec.hub.cluster, hub],
+  ...convertedSpokes(spec).map((spoke, i): [string, pulumi.Resource] => [spoke.cluster, spokes[i]]),
+]);
 for (const cluster of clusters.values()) {
-  new ClusterAudit(`audit-${cluster.name}`, { provider: cluster.provider }, { dependsOn: [hub, ...spokes] });
+  const owner = namespaceOwner.get(cluster.name);
+  new ClusterAudit(
+    `audit-${cluster.name}`,
+    { provider: cluster.provider },
+    { dependsOn: owner ? [owner] : [] },
+  );
 }
 
 export const environment = spec.environment;
 export const hubUrl = hub.url;
 export const caCertificate = pki.caCertPem;
-export const authenticatorIds = hub.authenticatorIds;
+export const conjurEdition = spec.conjur.edition;
 export const conjurAuthenticators = hub.authenticators;
 export const conjurPolicy = hub.policy;
 export const conversionPhase = spec.conversionPhase;
 export const pendingSpokes = spec.spokes
   .filter((s) => !s.converted)
   .map((s) => ({ name: s.name, phase: s.phase }));
-export const followers = Object.fromEntries(
-  spokes.map((s, i) => [convertedSpokes(spec)[i].name, { url: s.followerUrl, health: s.followerHealthUrl }]),
+/** Per converted spoke: the Conjur URL its applications use (the local follower, or the hub in oss). */
+export const spokeConjurUrls = Object.fromEntries(
+  spokes.map((s, i) => [convertedSpokes(spec)[i].name, s.conjurUrl]),
 );
-export const dataKey = pulumi.secret(conjurSecrets.dataKey);
-export const adminPassword = pulumi.secret(conjurSecrets.adminPassword);
+const heldByLeader = "held by the Conjur Enterprise Leader, not this stack";
+export const dataKey = conjurSecrets ? pulumi.secret(conjurSecrets.dataKey) : heldByLeader;
+export const adminPassword = conjurSecrets ? pulumi.secret(conjurSecrets.adminPassword) : heldByLeader;
 /** Per converted spoke: where to check its follower, and the URL the hub federates its metrics from. */
 export const federation = pulumi.output(
   Object.fromEntries(
     spokes.map((s, i) => [
       convertedSpokes(spec)[i].name,
-      { followerHealth: s.followerHealthUrl, federationTarget: spokeObservability[i].federationTarget },
+      {
+        ...(s.followerHealthUrl ? { followerHealth: s.followerHealthUrl } : {}),
+        federationTarget: spokeObservability[i].federationTarget,
+      },
     ]),
   ),
 );

@@ -1,12 +1,18 @@
 // Turns the raw `hubspoke:*` config into one validated, defaulted StackSpec. Every problem is
 // reported with its key path, all at once; callers register no resource unless this succeeds.
 import { z } from "zod";
-import { DEFAULT_IMAGES, ENVIRONMENT_DEFAULTS, MONITORING_DEFAULTS, Resources } from "./defaults";
+import {
+  DEFAULT_IMAGES,
+  ENVIRONMENT_DEFAULTS,
+  MONITORING_DEFAULTS,
+  PublicImageKey,
+  Resources,
+} from "./defaults";
 import {
   ClusterConfig,
+  ConjurConfig,
   configSchema,
   Environment,
-  ImageKey,
   ParsedConfig,
   ResourcesConfig,
   TenantConfig,
@@ -18,7 +24,10 @@ import {
   parseDurationSeconds,
   parseIpv4Cidr,
 } from "./validators";
-import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
+import { CONJUR_NAMESPACE, HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
+
+/** The follower Service's in-cluster name on every enterprise spoke (its certificate covers it). */
+export const FOLLOWER_SERVICE_FQDN = `conjur-follower.${CONJUR_NAMESPACE}.svc.cluster.local`;
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
 import {
@@ -74,6 +83,47 @@ export type LogSinkSpec =
       readonly credentialsSecret: string;
     };
 
+/** The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement). */
+export interface LeaderSpec {
+  readonly placement: "external";
+  /** https URL and host name of the Leader (or its load balancer). */
+  readonly url: string;
+  readonly hostname: string;
+  /** PEM of the CA that issued the Leader's certificate. */
+  readonly caCertificate: string;
+  /** Config key holding the admin password (secret). */
+  readonly adminPasswordSecret: string;
+  /** The Leader's addresses for egress policies; empty means any address (ports still limited). */
+  readonly cidrs: readonly string[];
+}
+
+/** The Kubernetes Follower's container images, as CyberArk names them under one registry path. */
+export const KUBERNETES_FOLLOWER_IMAGES = {
+  conjur: "conjur-kubernetes-follower-conjur",
+  info: "conjur-kubernetes-follower-info",
+  nginx: "conjur-kubernetes-follower-nginx",
+  postgres: "conjur-kubernetes-follower-postgres",
+  configurator: "conjur-kubernetes-follower-configurator",
+  syslogNg: "conjur-kubernetes-follower-syslog-ng",
+  failoverRebaser: "conjur-kubernetes-follower-failover-rebaser",
+} as const;
+export type KubernetesFollowerImages = Readonly<Record<keyof typeof KUBERNETES_FOLLOWER_IMAGES, string>>;
+
+export type FollowerSpec =
+  { readonly kind: "kubernetes"; readonly images: KubernetesFollowerImages } | { readonly kind: "appliance" };
+
+/** The Conjur topology (docs/architecture.md, "Conjur topology"). */
+export type ConjurSpec =
+  | { readonly edition: "oss" }
+  | { readonly edition: "enterprise"; readonly leader: LeaderSpec; readonly follower: FollowerSpec };
+
+/** How Conjur checks a spoke's service-account tokens; unset values are derived from the cluster. */
+export interface SpokeJwtSpec {
+  readonly issuer?: string;
+  readonly jwksUri?: string;
+  readonly publicKeys?: string;
+}
+
 export interface ApplicationSpec {
   readonly name: string;
   readonly serviceAccount: string;
@@ -111,6 +161,7 @@ export interface SpokeSpec {
     readonly externalHostnames: readonly string[];
   };
   readonly tenants: readonly TenantSpec[];
+  readonly jwt: SpokeJwtSpec;
   readonly monitoring: { readonly exposure: "LoadBalancer" | "ClusterIP"; readonly hostname: string };
   /** How Argo CD on the hub authenticates to this spoke (used with gitops.argocd). */
   readonly argocd: ArgoCdCredentials;
@@ -119,11 +170,12 @@ export interface SpokeSpec {
 export interface StackSpec {
   readonly environment: Environment;
   readonly conjurAccount: string;
+  readonly conjur: ConjurSpec;
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
   readonly hub: HubSpec;
   readonly spokes: readonly SpokeSpec[];
   readonly conversionPhase: number;
-  readonly images: Readonly<Record<ImageKey, string>>;
+  readonly images: Readonly<Record<PublicImageKey, string>> & { readonly appliance?: string };
   readonly certificates: {
     readonly caValidityHours: number;
     readonly validityHours: number;
@@ -193,7 +245,7 @@ export function buildStackSpec(
     }
     schemaInput[key] = value;
   }
-  errors.push(...legacyTenantKeys(schemaInput));
+  errors.push(...legacyTenantKeys(schemaInput), ...legacyImageKeys(schemaInput));
   if (options.secretKeys) errors.push(...secretValueErrors(config, options.secretKeys));
   const parsed = configSchema.safeParse(schemaInput, { reportInput: true });
   if (!parsed.success) {
@@ -252,6 +304,22 @@ function legacyTenantKeys(input: Record<string, unknown>): ConfigError[] {
   return errors;
 }
 
+/** `images.follower` became `images.appliance` (the same image serves the in-hub Leader). */
+function legacyImageKeys(input: Record<string, unknown>): ConfigError[] {
+  const images = input["images"];
+  if (!isRecord(images) || images["follower"] === undefined) return [];
+  const copy = { ...images };
+  delete copy["follower"];
+  input["images"] = copy;
+  return [
+    {
+      path: "images.follower",
+      message:
+        "renamed to images.appliance (the Conjur Enterprise appliance image, for an in-hub Leader and appliance followers); followers exist only with conjur.edition: enterprise",
+    },
+  ];
+}
+
 // ---- cross-field rules, run on the raw input so they report alongside the schema's errors ----
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -298,13 +366,34 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     if (!isRecord(s)) return;
     useCluster(`spokes[${i}].cluster`, s["cluster"]);
     const cluster = clusters[str(s["cluster"]) ?? ""];
-    if (isRecord(cluster) && cluster["eks"] === undefined && cluster["apiServer"] === undefined) {
+    const jwt = isRecord(s["jwt"]) ? s["jwt"] : {};
+    const keysGiven = jwt["jwksUri"] !== undefined || jwt["publicKeys"] !== undefined;
+    if (
+      isRecord(cluster) &&
+      cluster["eks"] === undefined &&
+      cluster["apiServer"] === undefined &&
+      !keysGiven
+    ) {
       err(
         `clusters.${str(s["cluster"])}.apiServer`,
-        "required for a spoke cluster not on EKS: the hub's Conjur checks that cluster's pods through this URL",
+        `required for a spoke cluster not on EKS unless spokes[${i}].jwt gives jwksUri or publicKeys: Conjur fetches the cluster's token-signing keys from <apiServer>/openid/v1/jwks`,
+      );
+    }
+    if (jwt["jwksUri"] !== undefined && jwt["publicKeys"] !== undefined) {
+      err(
+        `spokes[${i}].jwt`,
+        "give jwksUri or publicKeys, not both (Conjur refuses an authenticator with both)",
+      );
+    }
+    const keys = str(jwt["publicKeys"]);
+    if (keys !== undefined && !isJwks(keys)) {
+      err(
+        `spokes[${i}].jwt.publicKeys`,
+        'not a JWKS document: expected JSON {"keys": [...]} as `kubectl get --raw /openid/v1/jwks` prints it',
       );
     }
   });
+  errors.push(...conjurErrors(config));
 
   // Unique names: spokes in the stack, tenants in a spoke, applications in a tenant.
   const firstIndex = new Map<string, number>();
@@ -417,6 +506,93 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
   return errors;
 }
 
+function isJwks(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isRecord(parsed) && Array.isArray(parsed["keys"]) && parsed["keys"].length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The Conjur topology's cross-field rules: what each edition, Leader placement and follower kind needs. */
+function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const err = (path: string, message: string) => errors.push({ path, message });
+  const conjur = isRecord(config["conjur"]) ? config["conjur"] : {};
+  const images = isRecord(config["images"]) ? config["images"] : {};
+  const edition = conjur["edition"] ?? "oss";
+  if (edition !== "oss" && edition !== "enterprise") return errors; // the schema reports the value
+  const leader = isRecord(conjur["leader"]) ? conjur["leader"] : undefined;
+  const follower = isRecord(conjur["follower"]) ? conjur["follower"] : undefined;
+  if (edition === "oss") {
+    if (leader)
+      err(
+        "conjur.leader",
+        "only for edition enterprise: Conjur Open Source has no Leader, followers or seeds",
+      );
+    if (follower)
+      err("conjur.follower", "only for edition enterprise: with Conjur Open Source spokes have no follower");
+    return errors;
+  }
+  if (!leader) {
+    err(
+      "conjur.leader",
+      "required for edition enterprise: the external Leader (placement: external, url, caCertificate, adminPasswordSecret)",
+    );
+  } else {
+    const key = str(leader["adminPasswordSecret"]);
+    if (key !== undefined && config[key] === undefined)
+      err(
+        "conjur.leader.adminPasswordSecret",
+        `config key "${key}" is not set (pulumi config set --secret ${key} ...)`,
+      );
+  }
+  const kind = follower?.["kind"] ?? "kubernetes";
+  if (kind === "appliance" && images["appliance"] === undefined) {
+    err(
+      "images.appliance",
+      "required for conjur.follower.kind appliance: the Conjur Enterprise appliance image from your registry",
+    );
+  }
+  if (kind === "kubernetes" && follower?.["images"] === undefined) {
+    err(
+      "conjur.follower.images",
+      "required for the Kubernetes Follower (conjur.follower.kind kubernetes, the default): registry and version of the follower images you pushed from CyberArk's download",
+    );
+  }
+  return errors;
+}
+
+/** Resolves the Conjur topology; the cross-field rules have checked what each choice needs. */
+function conjurSpec(c: ConjurConfig, appliance: string | undefined): ConjurSpec {
+  if (c.edition === "oss") return { edition: "oss" };
+  const given = c.leader;
+  if (!given) throw new Error("internal: enterprise without a leader passed validation");
+  const leader: LeaderSpec = {
+    placement: "external",
+    url: given.url.replace(/\/+$/, ""),
+    hostname: new URL(given.url).host,
+    caCertificate: given.caCertificate,
+    adminPasswordSecret: given.adminPasswordSecret,
+    cidrs: given.cidrs ?? [],
+  };
+  const kind = c.follower?.kind ?? "kubernetes";
+  if (kind === "appliance") {
+    if (appliance === undefined) throw new Error("internal: appliance follower without an image");
+    return { edition: "enterprise", leader, follower: { kind } };
+  }
+  const source = c.follower?.images;
+  if (!source) throw new Error("internal: Kubernetes Follower without images passed validation");
+  const images = Object.fromEntries(
+    Object.entries(KUBERNETES_FOLLOWER_IMAGES).map(([key, name]) => [
+      key,
+      `${source.registry}/${name}:${source.version}`,
+    ]),
+  ) as unknown as KubernetesFollowerImages;
+  return { edition: "enterprise", leader, follower: { kind, images } };
+}
+
 // ---- defaults ----
 
 function withDefaults(given: ResourcesConfig | undefined, fallback: Resources): Resources {
@@ -446,6 +622,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
   return {
     environment: c.environment,
     conjurAccount: c.conjurAccount,
+    conjur: conjurSpec(c.conjur, c.images.appliance),
     clusters: c.clusters,
     hub: {
       cluster: c.hub.cluster,
@@ -496,6 +673,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
         stage: resolveTenantStage(t, s.tenantDefaults),
         acknowledge: resolveAcknowledgements(t.acknowledge),
       })),
+      jwt: stripUndefined(s.jwt ?? {}),
       monitoring: {
         exposure: s.monitoring?.exposure ?? "LoadBalancer",
         hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
@@ -531,6 +709,48 @@ export function parentDomain(hostname: string): string {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Whether a Conjur server runs in the hub cluster (the OSS primary; an Enterprise Leader runs outside). */
+export function conjurServerInHub(spec: StackSpec): boolean {
+  return spec.conjur.edition === "oss";
+}
+
+/** The Conjur topology in one line, for the plan's summary. */
+export function conjurTopologyLine(spec: StackSpec): string {
+  const spokes = convertedSpokes(spec).length;
+  if (spec.conjur.edition === "oss") {
+    return `conjur: oss (Open Source primary in the hub at https://${spec.hub.advertisedHostname}; no followers: the applications of ${spokes} converted spoke(s) use the hub with authn-jwt)`;
+  }
+  return `conjur: enterprise (Leader ${spec.conjur.leader.url}, outside Kubernetes; ${spec.conjur.follower.kind} follower on each of ${spokes} converted spoke(s), seeded with authn-jwt)`;
+}
+
+/**
+ * The Conjur endpoint a spoke's applications (and External Secrets) talk to, and which CA signs its
+ * certificate: the local follower in enterprise, the hub's primary in oss.
+ */
+export interface ConjurClientEndpoint {
+  readonly url: string;
+  /** The authenticator its applications use there, e.g. `authn-k8s/payments` or `authn-jwt/payments`. */
+  readonly authenticator: string;
+  /** `estate`: the stack's root CA (the hub's certificate); `leader`: the Leader's CA, which issues followers'. */
+  readonly ca: "estate" | "leader";
+}
+
+export function conjurClientEndpoint(spec: StackSpec, spoke: SpokeSpec): ConjurClientEndpoint {
+  if (spec.conjur.edition === "oss") {
+    return {
+      url: `https://${spec.hub.advertisedHostname}`,
+      authenticator: `authn-jwt/${spoke.name}`,
+      ca: "estate",
+    };
+  }
+  return {
+    url: `https://${FOLLOWER_SERVICE_FQDN}`,
+    authenticator: `authn-k8s/${spoke.name}`,
+    // A follower serves the certificate the Leader issued it (from its seed).
+    ca: "leader",
+  };
 }
 
 /** The spokes that get resources in this run (their phase has been reached). */

@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { stackKeyErrors } from "../stacks/config-keys";
 import { buildStackSpec, ConfigError, formatConfigError } from "../stacks/spec";
 import { parseStackFile } from "../tools/stack-file";
-import { stackConfig } from "./support/stacks";
+import { stackConfig, stackFileConfig } from "./support/stacks";
 
 type Json = any;
 
@@ -283,10 +283,97 @@ describe("config errors", () => {
     });
   });
 
+  describe("the Conjur topology (conjur.*)", () => {
+    const leaderKey = "conjurLeaderAdminPassword";
+    it("an edition that does not exist", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.edition = "community"), "staging", [leaderKey]),
+        "conjur.edition",
+        /expected "oss" or "enterprise"/,
+      );
+    });
+    it("enterprise without a Leader", () => {
+      expectError(
+        errorsFor((c) => delete c.conjur.leader, "staging", [leaderKey]),
+        "conjur.leader",
+        /required for edition enterprise/,
+      );
+    });
+    it("an external Leader URL that is not https, and a CA that is not PEM", () => {
+      const errors = errorsFor(
+        (c) => {
+          c.conjur.leader.url = "http://conjur-leader.acme.com";
+          c.conjur.leader.caCertificate = "not a certificate";
+        },
+        "staging",
+        [leaderKey],
+      );
+      expectError(errors, "conjur.leader.url", /not an https:\/\/ URL/);
+      expectError(errors, "conjur.leader.caCertificate", /not a PEM certificate/);
+    });
+    it("a Leader in the hub cluster (not supported: CyberArk recommends it outside Kubernetes)", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.leader = { placement: "hub" }), "staging", [leaderKey]),
+        "conjur.leader.placement",
+        /expected "external"/,
+      );
+    });
+    it("the admin password key not set", () => {
+      expectError(
+        errorsFor((c) => delete c[leaderKey], "staging", [leaderKey]),
+        "conjur.leader.adminPasswordSecret",
+        /config key "conjurLeaderAdminPassword" is not set/,
+      );
+    });
+    it("Leader or follower settings with Open Source", () => {
+      const errors = errorsFor((c) => {
+        c.conjur = { edition: "oss", follower: { kind: "appliance" } };
+      });
+      expectError(errors, "conjur.follower", /only for edition enterprise/);
+      const leader = errorsFor((c) => (c.conjur.edition = "oss"), "staging", [leaderKey]);
+      expectError(leader, "conjur.leader", /only for edition enterprise/);
+    });
+    it("a follower kind that does not exist, and each kind without its images", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.follower.kind = "operator"), "staging", [leaderKey]),
+        "conjur.follower.kind",
+        /expected "kubernetes" or "appliance"/,
+      );
+      expectError(
+        errorsFor((c) => delete c.conjur.follower.images, "staging", [leaderKey]),
+        "conjur.follower.images",
+        /required for the Kubernetes Follower/,
+      );
+      expectError(
+        errorsFor((c) => (c.conjur.follower = { kind: "appliance" }), "staging", [leaderKey]),
+        "images.appliance",
+        /required for conjur.follower.kind appliance/,
+      );
+    });
+    it("the old images.follower key names its replacement", () => {
+      expectError(
+        errorsFor(
+          (c) => (c.images = { follower: "registry.acme.internal/conjur-appliance:13.5.0" }),
+          "staging",
+          [leaderKey],
+        ),
+        "images.follower",
+        /renamed to images.appliance/,
+      );
+    });
+    it("a spoke JWKS that is not one, and both key sources at once", () => {
+      const errors = errorsFor(
+        (c) => (c.spokes[0].jwt = { publicKeys: "{}", jwksUri: "https://x.example/keys" }),
+      );
+      expectError(errors, "spokes[0].jwt.publicKeys", /not a JWKS document/);
+      expectError(errors, "spokes[0].jwt", /give jwksUri or publicKeys, not both/);
+    });
+  });
+
   it("the plan tool: exit 2, one line per error, no stack trace, nothing written", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-cfg-"));
     try {
-      const config = stackConfig("staging") as Json;
+      const config = stackFileConfig("staging") as Json;
       config["Hubspoke:colour"] = "blue";
       config["hubspoke:spokes"][0].region = "eu-wets-1";
       config["hubspoke:images"] = { conjur: "cyberark/conjur" };

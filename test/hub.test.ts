@@ -3,6 +3,7 @@ import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
 import { isIrreplaceable } from "../policy/rules/protection";
 import {
+  asOpenSource,
   evaluate,
   kubernetesObjects,
   objectNamed,
@@ -22,9 +23,12 @@ const env = (c: Json, name: string): Json => c.env.find((e: Json) => e.name === 
 describe("hub through the mocks", () => {
   let staging: Evaluation;
   let prod: Evaluation;
+  let prodEnterprise: Evaluation;
   before(async () => {
-    staging = await evaluate("staging");
-    prod = await evaluate("prod");
+    // The Open Source hub (the primary, Postgres, bootstrap) on the staging and prod topologies.
+    staging = await evaluate("staging", asOpenSource);
+    prod = await evaluate("prod", asOpenSource);
+    prodEnterprise = await evaluate("prod");
   });
 
   it("puts every hub Kubernetes object on the hub cluster's explicit provider", () => {
@@ -105,8 +109,11 @@ describe("hub through the mocks", () => {
   });
 
   it("protects every CA's key and certificate in prod, and the policy pack recognises each as irreplaceable", () => {
-    const caParts = prod.resources.filter((r) => r.urn.includes("hubspoke:pki:CertificateAuthority$"));
-    assert.ok(caParts.length >= 8);
+    const caParts = [prod, prodEnterprise].flatMap((e) =>
+      e.resources.filter((r) => r.urn.includes("hubspoke:pki:CertificateAuthority$")),
+    );
+    // Open Source: the root and authn-k8s/hub CAs; Enterprise: the root and one authn-k8s CA per spoke.
+    assert.equal(caParts.length, 2 * 2 + 2 * 3);
     for (const r of caParts) {
       assert.ok(r.options.protect, `${r.urn} is not protected`);
       assert.ok(isIrreplaceable(r), `${r.urn} escapes the irreplaceable-protected rule`);
@@ -117,7 +124,15 @@ describe("hub through the mocks", () => {
 
   it("issues authenticator CAs with CA:TRUE and cert signing, and server certificates for server auth", () => {
     const cas = prod.resources.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
-    assert.equal(cas.length, 1 + 1 + 2, "root CA, hub authenticator CA, one per converted spoke");
+    assert.equal(cas.length, 1 + 1, "root CA and the hub authenticator CA (spokes use authn-jwt)");
+    const enterpriseCas = prodEnterprise.resources.filter(
+      (r) => r.type === "tls:index/selfSignedCert:SelfSignedCert",
+    );
+    assert.equal(
+      enterpriseCas.length,
+      1 + 2,
+      "root CA and one authn-k8s CA per spoke (its follower serves it)",
+    );
     for (const ca of cas) {
       assert.equal(ca.inputs["isCaCertificate"], true);
       assert.ok((ca.inputs["allowedUses"] as string[]).includes("cert_signing"));
@@ -146,7 +161,7 @@ describe("hub through the mocks", () => {
     // web-euc1 is phase 3, beyond prod's conversion.phase 2; authn-jwt serves External Secrets.
     assert.equal(
       env(conjur, "CONJUR_AUTHENTICATORS").value,
-      "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1,authn-jwt/payments-euw1,authn-jwt/web-euw1",
+      "authn,authn-k8s/hub,authn-jwt/payments-euw1,authn-jwt/web-euw1",
     );
     for (const e of conjur.env)
       assert.ok(e.value === undefined || !/PLACEHOLDER/.test(e.value), `${e.name} holds a literal secret`);
@@ -204,9 +219,10 @@ describe("hub through the mocks", () => {
       ofKind(e, "Job")
         .map((j) => (j.inputs as Json).metadata.name as string)
         .find((n) => n.startsWith("conjur-bootstrap-"));
-    const again = await evaluate("staging");
+    const again = await evaluate("staging", asOpenSource);
     assert.equal(jobName(again), jobName(staging), "same inputs, same Job");
     const withApp = await evaluate("staging", (c: Json) => {
+      asOpenSource(c);
       c["hubspoke:spokes"][0].tenants[0].applications.push({
         name: "refunds",
         serviceAccount: "refunds",
@@ -222,14 +238,25 @@ describe("hub through the mocks", () => {
     const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy").inputs as Json).data[
       "policy.yml"
     ] as string;
-    assert.match(policy, /id: refunds/);
+    assert.match(policy, /!variable refunds\/key/);
   });
 
   it("has the policy-load Job set each authenticator's CA variables from mounted Secrets", () => {
     const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data[
       "load.sh"
     ] as string;
-    for (const id of ["hub", "payments", "web"]) {
+    // Enterprise: every spoke's authn-k8s CA is set on the Leader, which replicates it to the follower.
+    const leaderScript = (objectNamed(prodEnterprise, "ConfigMap", "conjur-policy").inputs as Json).data[
+      "load.sh"
+    ] as string;
+    for (const id of ["payments-euw1", "web-euw1"]) {
+      assert.match(
+        leaderScript,
+        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`),
+      );
+    }
+    assert.doesNotMatch(leaderScript, /authn-k8s\/hub/);
+    for (const id of ["hub"]) {
       assert.match(
         script,
         new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/cert' '/secrets/authn-${id}-ca/ca.crt'`),
@@ -260,8 +287,9 @@ describe("hub through the mocks", () => {
     const o = staging.outputs;
     assert.equal(o["hubUrl"], "https://conjur.staging.acme.internal");
     assert.match(String(o["caCertificate"]), /BEGIN CERTIFICATE/);
-    assert.deepEqual(o["authenticatorIds"], ["hub", "payments", "web"]);
-    assert.match(String(o["conjurPolicy"]), /conjur\/authn-k8s\/web/);
+    assert.equal(o["conjurEdition"], "oss");
+    assert.equal(o["conjurAuthenticators"], "authn,authn-k8s/hub,authn-jwt/payments,authn-jwt/web");
+    assert.match(String(o["conjurPolicy"]), /conjur\/authn-jwt\/web/);
     assert.deepEqual(secretPaths(o).sort(), ["adminPassword", "dataKey"]);
     assert.doesNotMatch(
       plainJson({ ...o, dataKey: null, adminPassword: null }),

@@ -2,7 +2,7 @@
 // one stated version (kubernetes-models, with unknown fields rejected), plus the API-server rules a
 // schema does not carry (tools/manifest-checks.ts).
 import { strict as assert } from "node:assert";
-import { checkClusterManifests, formatManifestProblem } from "../tools/manifest-checks";
+import { checkClusterManifests, checkNamespacesExist, formatManifestProblem } from "../tools/manifest-checks";
 import {
   isBuiltInKind,
   KUBERNETES_SCHEMA_VERSION,
@@ -79,7 +79,9 @@ describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`
         byCluster.set(doc.cluster, [...(byCluster.get(doc.cluster) ?? []), doc.object]);
       }
       const problems = [...byCluster].flatMap(([cluster, objects]) =>
-        checkClusterManifests(objects).map((p) => `${cluster}: ${formatManifestProblem(p)}`),
+        [...checkClusterManifests(objects), ...checkNamespacesExist(objects)].map(
+          (p) => `${cluster}: ${formatManifestProblem(p)}`,
+        ),
       );
       assert.deepEqual(problems, []);
     });

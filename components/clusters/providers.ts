@@ -18,6 +18,8 @@ export interface ClusterConnection {
   readonly apiServer: pulumi.Output<string> | undefined;
   /** EKS only: the cluster's CA (base64 PEM, as EKS reports it) and the AWS provider of its region. */
   readonly eks?: { readonly caData: pulumi.Output<string>; readonly awsProvider: AwsProvider };
+  /** The cluster's service-account token issuer, when the cloud publishes it (EKS: its OIDC issuer). */
+  readonly oidcIssuer?: pulumi.Output<string>;
 }
 
 /** Pulumi resource name of a cluster's provider; the plan maps provider references back through it. */
@@ -77,6 +79,7 @@ function connect(
   };
   let args: k8s.ProviderArgs;
   let eksAccess: ClusterConnection["eks"];
+  let oidcIssuer: pulumi.Output<string> | undefined;
   let apiServer: pulumi.Output<string> | undefined = cluster.apiServer
     ? pulumi.output(cluster.apiServer)
     : undefined;
@@ -91,6 +94,7 @@ function connect(
       caData: found.certificateAuthorities.apply((cas) => cas[0]?.data ?? ""),
       awsProvider: awsProvider(eks.region),
     };
+    oidcIssuer = found.identities.apply((ids) => ids[0]?.oidcs[0]?.issuer ?? "");
     const kubeconfig = pulumi.all([found.endpoint, found.certificateAuthorities]).apply(([endpoint, cas]) =>
       buildEksKubeconfig({
         clusterName: eks.name,
@@ -112,5 +116,6 @@ function connect(
     provider: new k8s.Provider(providerResourceName(name), args),
     apiServer,
     ...(eksAccess ? { eks: eksAccess } : {}),
+    ...(oidcIssuer ? { oidcIssuer } : {}),
   };
 }

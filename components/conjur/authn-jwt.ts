@@ -14,7 +14,7 @@
 // "JWT Authenticator for Kubernetes" docs (docs.cyberark.com ... k8s-jwt-authn.htm) as applied in the
 // field policies reviewed in ../shared/reference/reviews/conjur-fidelity.md (joetanx/conjur-k8s
 // `policies/authn-jwt-k8s.yaml`, `policies/k8s-hosts.yaml`).
-import { Annotations, record, ref, Statement } from "./statements";
+import { Annotations, authenticatorAccess, record, ref, Statement } from "./statements";
 
 export const AUTHN_JWT_BRANCH = "conjur/authn-jwt";
 
@@ -107,20 +107,7 @@ export function authnJwtBranch(id: string, keys: JwtKeySource, hosts: readonly S
     record("webservice", "", { description: `authn-jwt authenticator for cluster ${id}` }),
     record("webservice", "status", { description: `status of authenticator authn-jwt/${id}` }),
     ...jwtVariableNames(keys).map((name) => record("variable", name)),
-    record("group", "consumers", { description: `identities allowed to authenticate with authn-jwt/${id}` }),
-    record("group", "operators", { description: `may read the status of authn-jwt/${id}` }),
-    {
-      kind: "permit",
-      role: ref("group", "consumers"),
-      privileges: ["read", "authenticate"],
-      resource: ref("webservice", ""),
-    },
-    {
-      kind: "permit",
-      role: ref("group", "operators"),
-      privileges: ["read"],
-      resource: ref("webservice", "status"),
-    },
+    ...authenticatorAccess(`authn-jwt/${id}`, `authn-jwt/${id}`),
   ];
   if (hosts.length > 0) body.push({ kind: "policy", id: "apps", body: hosts });
   return { kind: "policy", id: authnJwtPolicyId(id), body };

@@ -1,27 +1,26 @@
 // Builds the estate's Conjur policy as typed statements and serialises it with Conjur's YAML tags.
-// One root document: an authn-k8s branch per authenticator, seed generation, follower hosts, and a
-// host plus private variables per tenant application. User values only ever become YAML scalars.
+// One root document, shaped by the Conjur edition (docs/architecture.md, "Conjur topology"):
+// - oss: the hub's Open Source server authenticates spoke workloads with one authn-jwt authenticator
+//   per spoke; each tenant application's host is named after its service account's token subject.
+// - enterprise: the Leader holds one authn-jwt authenticator per spoke (its follower fetches a seed
+//   with it), and one authn-k8s authenticator per spoke that the follower serves in that cluster to
+//   the tenants' applications; the seed-generation service admits the followers.
+// User values only ever become YAML scalars.
 import * as YAML from "yaml";
 import {
   AUTHENTICATOR_CONTAINER,
-  authenticatorIds,
   authenticatorPolicyId,
   CA_VARIABLES,
-  CLUSTER_ACCESS_VARIABLES,
-  followerHostId,
-  followerHostRelativeId,
   SEED_GENERATION_BRANCH,
   TENANTS_BRANCH,
 } from "./ids";
-import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, FOLLOWER_SERVICE_ACCOUNT } from "../naming";
-import { authnJwtBranch, JwtKeySource } from "./authn-jwt";
-import { esoGrants, esoJwtHosts, spokeUsesExternalSecrets } from "../eso/policy";
-
-/** Until the editions work sets each spoke's key source: the cluster's JWKS endpoint, under its CA. */
-const ESO_JWT_KEYS: JwtKeySource = { kind: "jwks-uri", withCaCert: true };
-import { type Annotations, record, ref, type Ref, type Statement } from "./statements";
+import { authnJwtBranch, jwtConsumerGrant, jwtHost, jwtHostId, JwtKeySource } from "./authn-jwt";
+import { authenticatorAccess, record, ref, type Ref, type Statement } from "./statements";
+import { CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT, HUB_AUTHENTICATOR_ID } from "../naming";
 
 export type { Annotations, RecordKind, Ref, Statement } from "./statements";
+
+export type ConjurEdition = "oss" | "enterprise";
 
 export interface PolicyApplication {
   readonly name: string;
@@ -40,63 +39,34 @@ export interface PolicyTenant {
 export interface PolicySpoke {
   readonly name: string;
   readonly tenants: readonly PolicyTenant[];
+  /** Where the spoke's authn-jwt authenticator gets the cluster's token-signing keys. */
+  readonly jwtKeys: JwtKeySource;
 }
 
 export interface EstatePolicyInput {
+  readonly edition: ConjurEdition;
+  /** authn-k8s/hub: only when a Conjur server runs inside the hub cluster, where authn-k8s works. */
+  readonly hubAuthenticator: boolean;
   /** Converted spokes only: a pending spoke has no authenticator yet. */
   readonly spokes: readonly PolicySpoke[];
 }
 
-/** The body of `conjur/authn-k8s/<id>`: webservices, CA variables, consumers, and cluster access for spokes. */
-export function authenticatorBranch(
-  id: string,
-  options: { remoteCluster: boolean; hosts: readonly Statement[] },
-): Statement {
-  const body: Statement[] = [
-    record("webservice", "", { description: `authn-k8s authenticator for cluster ${id}` }),
-    record("webservice", "status", { description: `status of authenticator ${id}` }),
-    record("variable", CA_VARIABLES.cert),
-    record("variable", CA_VARIABLES.key),
-  ];
-  if (options.remoteCluster) {
-    // The primary runs on the hub, so it reaches a spoke's API with these (Conjur outside the cluster).
-    body.push(
-      record("variable", CLUSTER_ACCESS_VARIABLES.apiUrl),
-      record("variable", CLUSTER_ACCESS_VARIABLES.caCert),
-      record("variable", CLUSTER_ACCESS_VARIABLES.serviceAccountToken),
-    );
-  }
-  body.push(
-    record("group", "consumers", { description: `identities allowed to authenticate with ${id}` }),
-    record("group", "operators", { description: `may read the status of authenticator ${id}` }),
-    {
-      kind: "permit",
-      role: ref("group", "consumers"),
-      privileges: ["read", "authenticate"],
-      resource: ref("webservice", ""),
-    },
-    {
-      kind: "permit",
-      role: ref("group", "operators"),
-      privileges: ["read"],
-      resource: ref("webservice", "status"),
-    },
-  );
-  if (options.hosts.length > 0) body.push({ kind: "policy", id: "apps", body: options.hosts });
-  return { kind: "policy", id: authenticatorPolicyId(id), body };
+/** The body of `conjur/authn-k8s/<id>`: webservices, CA variables and consumers (in-cluster use only). */
+export function authenticatorBranch(id: string): Statement {
+  return {
+    kind: "policy",
+    id: authenticatorPolicyId(id),
+    body: [
+      record("webservice", "", { description: `authn-k8s authenticator for cluster ${id}` }),
+      record("webservice", "status", { description: `status of authenticator ${id}` }),
+      record("variable", CA_VARIABLES.cert),
+      record("variable", CA_VARIABLES.key),
+      ...authenticatorAccess(id, `authenticator ${id}`),
+    ],
+  };
 }
 
-function followerHost(): Statement {
-  return record("host", followerHostRelativeId(), {
-    "authn-k8s/namespace": CONJUR_NAMESPACE,
-    "authn-k8s/service-account": FOLLOWER_SERVICE_ACCOUNT,
-    "authn-k8s/deployment": FOLLOWER_DEPLOYMENT,
-    "authn-k8s/authentication-container-name": AUTHENTICATOR_CONTAINER,
-    kubernetes: "true",
-  });
-}
-
-function applicationHostAnnotations(tenant: string, app: PolicyApplication): Annotations {
+function applicationHostAnnotations(tenant: string, app: PolicyApplication) {
   const annotations: Record<string, string> = {
     "authn-k8s/namespace": tenant,
     "authn-k8s/service-account": app.serviceAccount,
@@ -107,47 +77,140 @@ function applicationHostAnnotations(tenant: string, app: PolicyApplication): Ann
   return annotations;
 }
 
-/** `tenants/<spoke>/<tenant>`: one host per application, its variables, and read/execute for that host only. */
-function tenantBranch(tenant: PolicyTenant): Statement {
+/**
+ * `tenants/<spoke>/<tenant>`: each application's variables, and in enterprise its authn-k8s host
+ * with read/execute on its own variables only. In oss the host lives under the spoke's authn-jwt
+ * identity path and its permits are made at root level (applicationPermits).
+ */
+function tenantBranch(edition: ConjurEdition, tenant: PolicyTenant): Statement {
   const body: Statement[] = [];
   for (const app of tenant.applications) {
-    body.push(record("host", app.name, applicationHostAnnotations(tenant.name, app)));
+    if (edition === "enterprise") {
+      body.push(record("host", app.name, applicationHostAnnotations(tenant.name, app)));
+    }
     for (const secret of app.secrets) {
       body.push(record("variable", `${app.name}/${secret}`));
-      body.push({
-        kind: "permit",
-        role: ref("host", app.name),
-        privileges: ["read", "execute"],
-        resource: ref("variable", `${app.name}/${secret}`),
-      });
+      if (edition === "enterprise") {
+        body.push({
+          kind: "permit",
+          role: ref("host", app.name),
+          privileges: ["read", "execute"],
+          resource: ref("variable", `${app.name}/${secret}`),
+        });
+      }
     }
   }
   return { kind: "policy", id: tenant.name, body };
 }
 
+/** The full id of the host an application of a spoke authenticates as, per edition. */
+export function applicationHostId(
+  edition: ConjurEdition,
+  spoke: string,
+  tenant: string,
+  app: PolicyApplication,
+): string {
+  return edition === "oss"
+    ? jwtHostId(spoke, tenant, app.serviceAccount)
+    : `${TENANTS_BRANCH}/${spoke}/${tenant}/${app.name}`;
+}
+
+/** One host per service account of the spoke's tenants (applications may share one). */
+function tenantJwtHosts(spoke: PolicySpoke): Statement[] {
+  const seen = new Set<string>();
+  const hosts: Statement[] = [];
+  for (const tenant of spoke.tenants) {
+    for (const app of tenant.applications) {
+      const key = `${tenant.name}/${app.serviceAccount}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      hosts.push(jwtHost(spoke.name, tenant.name, app.serviceAccount));
+    }
+  }
+  return hosts;
+}
+
+/** Per spoke: the authenticators and the hosts that use them. */
+function spokeAuthenticators(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  if (edition === "oss") return [authnJwtBranch(spoke.name, spoke.jwtKeys, tenantJwtHosts(spoke))];
+  return [
+    authenticatorBranch(spoke.name),
+    authnJwtBranch(spoke.name, spoke.jwtKeys, [
+      jwtHost(spoke.name, CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT),
+    ]),
+  ];
+}
+
+/** Root-level grants and permits, with full ids so each names exactly the role it hands out. */
+function spokeGrants(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  const out: Statement[] = [];
+  const granted = new Set<string>();
+  const grant = (statement: Statement, hostId: string) => {
+    if (granted.has(hostId)) return;
+    granted.add(hostId);
+    out.push(statement);
+  };
+  if (edition === "enterprise") {
+    const follower = jwtHostId(spoke.name, CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT);
+    out.push(
+      {
+        kind: "grant",
+        role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`),
+        member: ref("host", follower),
+      },
+      jwtConsumerGrant(spoke.name, follower),
+    );
+  }
+  for (const tenant of spoke.tenants) {
+    for (const app of tenant.applications) {
+      const hostId = applicationHostId(edition, spoke.name, tenant.name, app);
+      if (edition === "enterprise") {
+        grant(
+          {
+            kind: "grant",
+            role: ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`),
+            member: ref("host", hostId),
+          },
+          hostId,
+        );
+        continue;
+      }
+      grant(jwtConsumerGrant(spoke.name, hostId), hostId);
+      for (const secret of app.secrets) {
+        out.push({
+          kind: "permit",
+          role: ref("host", hostId),
+          privileges: ["read", "execute"],
+          resource: ref("variable", `${TENANTS_BRANCH}/${spoke.name}/${tenant.name}/${app.name}/${secret}`),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const SEED_GENERATION: Statement = {
+  kind: "policy",
+  id: SEED_GENERATION_BRANCH,
+  body: [
+    record("webservice", "", { description: "follower seed generation" }),
+    record("group", "consumers", { description: "followers allowed to fetch a seed" }),
+    {
+      kind: "permit",
+      role: ref("group", "consumers"),
+      privileges: ["execute"],
+      resource: ref("webservice", ""),
+    },
+  ],
+};
+
 /** The whole estate policy, loaded into `root`. */
 export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
+  const { edition } = input;
   const statements: Statement[] = [];
-  const [hubId, ...spokeIds] = authenticatorIds(input.spokes.map((s) => s.name));
-  statements.push(authenticatorBranch(hubId, { remoteCluster: false, hosts: [] }));
-  for (const id of spokeIds) {
-    statements.push(authenticatorBranch(id, { remoteCluster: true, hosts: [followerHost()] }));
-  }
-
-  statements.push({
-    kind: "policy",
-    id: SEED_GENERATION_BRANCH,
-    body: [
-      record("webservice", "", { description: "follower seed generation" }),
-      record("group", "consumers", { description: "followers allowed to fetch a seed" }),
-      {
-        kind: "permit",
-        role: ref("group", "consumers"),
-        privileges: ["execute"],
-        resource: ref("webservice", ""),
-      },
-    ],
-  });
+  if (input.hubAuthenticator) statements.push(authenticatorBranch(HUB_AUTHENTICATOR_ID));
+  for (const spoke of input.spokes) statements.push(...spokeAuthenticators(edition, spoke));
+  if (edition === "enterprise") statements.push(SEED_GENERATION);
 
   const tenantSpokes = input.spokes.filter((s) => s.tenants.length > 0);
   if (tenantSpokes.length > 0) {
@@ -157,38 +220,11 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
       body: tenantSpokes.map((s): Statement => ({
         kind: "policy",
         id: s.name,
-        body: s.tenants.map(tenantBranch),
+        body: s.tenants.map((t) => tenantBranch(edition, t)),
       })),
     });
   }
-
-  // External Secrets: the spoke's authn-jwt authenticator with one host per opted-in service account.
-  // The key source's values are set with the authenticator's other settings (editions work, #9).
-  for (const spoke of input.spokes.filter(spokeUsesExternalSecrets)) {
-    statements.push(authnJwtBranch(spoke.name, ESO_JWT_KEYS, esoJwtHosts(spoke)));
-  }
-
-  // Grants sit at root level with full ids, so each names exactly the role it hands out.
-  for (const spoke of input.spokes) {
-    const consumers = ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`);
-    const follower = ref("host", followerHostId(spoke.name));
-    statements.push({
-      kind: "grant",
-      role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`),
-      member: follower,
-    });
-    statements.push({ kind: "grant", role: consumers, member: follower });
-    for (const tenant of spoke.tenants) {
-      for (const app of tenant.applications) {
-        statements.push({
-          kind: "grant",
-          role: consumers,
-          member: ref("host", `${TENANTS_BRANCH}/${spoke.name}/${tenant.name}/${app.name}`),
-        });
-      }
-    }
-  }
-  for (const spoke of input.spokes) statements.push(...esoGrants(spoke));
+  for (const spoke of input.spokes) statements.push(...spokeGrants(edition, spoke));
   return statements;
 }
 

@@ -38,3 +38,27 @@ export const record = (
   id: string,
   annotations?: Annotations,
 ): Statement => (annotations ? { kind, id, annotations } : { kind, id });
+
+/**
+ * The groups and permits every authenticator branch has: `consumers` may authenticate with the
+ * branch's webservice, `operators` may read its `status` webservice. `subject` and `statusSubject`
+ * name the authenticator in the groups' descriptions.
+ */
+export function authenticatorAccess(subject: string, statusSubject: string): Statement[] {
+  return [
+    record("group", "consumers", { description: `identities allowed to authenticate with ${subject}` }),
+    record("group", "operators", { description: `may read the status of ${statusSubject}` }),
+    {
+      kind: "permit",
+      role: ref("group", "consumers"),
+      privileges: ["read", "authenticate"],
+      resource: ref("webservice", ""),
+    },
+    {
+      kind: "permit",
+      role: ref("group", "operators"),
+      privileges: ["read"],
+      resource: ref("webservice", "status"),
+    },
+  ];
+}

@@ -36,6 +36,10 @@ export function buildNginxConfig(metricsClientCidrs: readonly string[]): string 
     "    ssl_protocols TLSv1.2 TLSv1.3;",
     "    ssl_prefer_server_ciphers on;",
     "    client_max_body_size 10m;",
+    // Ask for a client certificate without requiring one or checking its issuer: authn-k8s clients
+    // present the certificate Conjur issued them and Conjur verifies it (conjur-oss-helm-chart
+    // files/conjur.conf does the same).
+    "    ssl_verify_client optional_no_ca;",
     `    location = ${NGINX_HEALTH_PATH} { access_log off; return 200 "ok"; }`,
     "    location = /metrics {",
     ...metricsClientCidrs.map((cidr) => `      allow ${cidr};`),
@@ -44,6 +48,8 @@ export function buildNginxConfig(metricsClientCidrs: readonly string[]): string 
     "    }",
     "    location / {",
     `      proxy_pass http://127.0.0.1:${CONJUR_HTTP_PORT};`,
+    // authn-k8s reads the client certificate from this header (conjur authn_k8s/authenticator.rb).
+    "      proxy_set_header X-SSL-Client-Certificate $ssl_client_escaped_cert;",
     "      proxy_set_header Host $host;",
     "      proxy_set_header X-Real-IP $remote_addr;",
     "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
@@ -98,6 +104,8 @@ export interface PolicyLoadScriptInput {
   readonly primaryUrl: string;
   readonly account: string;
   readonly variables: readonly VariableFromFile[];
+  /** Authenticators (`authn-jwt/<id>`) to enable through the API: `PATCH /<authenticator>/<account>`. */
+  readonly enable?: readonly string[];
   /** How many times to poll the primary before giving up (5 s apart). */
   readonly waitAttempts?: number;
 }
@@ -113,6 +121,9 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
     if (!SAFE_ID.test(v.variableId) || !SAFE_ID.test(v.file)) {
       throw new Error(`unsafe variable id or path: ${v.variableId} ${v.file}`);
     }
+  }
+  for (const a of input.enable ?? []) {
+    if (!SAFE_ID.test(a)) throw new Error(`unsafe authenticator: ${a}`);
   }
   const attempts = input.waitAttempts ?? 60;
   const curl = `curl --fail --silent --show-error --cacert ${JOB_PATHS.caCert}`;
@@ -139,6 +150,17 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
     '  echo "set $1"',
     "}",
     ...input.variables.map((v) => `set_variable ${shellQuote(v.variableId)} ${shellQuote(v.file)}`),
+    ...((input.enable ?? []).length > 0
+      ? [
+          "# A Leader's allow-list is stored in its database (routes.rb: PATCH /:authenticator/:service_id/:account);",
+          "# an allow-list in conjur.yml or CONJUR_AUTHENTICATORS on the Leader takes precedence.",
+          "enable_authenticator() {",
+          `  ${curl} --header @${auth} --request PATCH --data 'enabled=true' "$URL/$1/$ACCOUNT" > /dev/null`,
+          '  echo "enabled $1"',
+          "}",
+          ...(input.enable ?? []).map((a) => `enable_authenticator ${shellQuote(a)}`),
+        ]
+      : []),
     `rm -f ${auth}`,
     "",
   ];

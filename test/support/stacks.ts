@@ -16,6 +16,17 @@ export function stackConfig(stack: string): Record<string, unknown> {
   return structuredClone(shippedStackFile(stack).config);
 }
 
+/**
+ * A stack file's config as a test writes it back to a file: its `secure:` values restored as
+ * `secure:` entries (any ciphertext: the plan tool replaces them with placeholders).
+ */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+  const file = shippedStackFile(stack);
+  const config = structuredClone(file.config);
+  for (const key of file.secretKeys) config[key] = { secure: "v1:cGxhY2Vob2xkZXI=" };
+  return config;
+}
+
 export async function evaluate(
   stack: string,
   edit?: (config: Record<string, unknown>) => void,
@@ -63,4 +74,13 @@ export function unwrap(value: unknown): unknown {
 /** A JSON view of a value with secrets unwrapped, for searching text in it. */
 export function plainJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (isSecretWrapper(v) ? v.value : v));
+}
+
+/**
+ * Turns a shipped stack file into its Conjur Open Source twin (the hub runs the primary, no
+ * followers): for tests of the Open Source hub on the staging/prod topologies.
+ */
+export function asOpenSource(config: Record<string, unknown>): void {
+  config["hubspoke:conjur"] = { edition: "oss" };
+  delete config["hubspoke:conjurLeaderAdminPassword"];
 }
