@@ -12,8 +12,7 @@ import { ConjurSpoke } from "./components/spoke";
 import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
 import { ClusterAudit } from "./components/audit";
 import { ArgoCdRegistration, ArgoCdSpokeAccess } from "./components/gitops";
-import { ExternalSecretsSync } from "./components/eso";
-import { primaryUrl } from "./components/conjur/ids";
+import { esoConjurEndpoint, ExternalSecretsSync } from "./components/eso";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -75,11 +74,9 @@ const hubObservability = new HubObservability("observability-hub", {
 });
 
 // ---- External Secrets: SecretStores and ExternalSecrets in each opted-in tenant namespace ----
-// The spoke's Conjur endpoint for ESO: today the hub's primary (authn-jwt/<spoke> is served there).
-const esoEndpoint = pulumi
-  .output(pki.caCertPem)
-  .apply((caPem) => ({ url: primaryUrl(spec.hub.advertisedHostname), caPem }));
+// Each spoke's local Conjur: the hub's primary (oss) or the spoke's follower (enterprise).
 convertedSpokes(spec).forEach((spoke, i) => {
+  const esoEndpoint = pulumi.output(pki.caCertPem).apply((caPem) => esoConjurEndpoint(spec, spoke, caPem));
   for (const tenant of spoke.tenants) {
     if (tenant.externalSecrets === false) continue;
     new ExternalSecretsSync(`eso-${spoke.name}-${tenant.name}`, {

@@ -5,15 +5,16 @@
 import { strict as assert } from "node:assert";
 import { buildEstatePolicy, PolicySpoke } from "../components/conjur/policy";
 import {
+  esoFollowerIngress,
   esoToFollowerIngressRule,
   externalSecretDocuments,
   secretStoreSpec,
   storeServiceAccounts,
 } from "../components/eso/documents";
-import { esoAuthenticators, esoGrants, esoJwtHosts } from "../components/eso/policy";
+import { esoGrants, esoJwtHosts } from "../components/eso/policy";
 import { configErrorsFor, expectConfigError } from "./support/config-errors";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
-import { evaluate, ofKind, secretPaths } from "./support/stacks";
+import { asOpenSource, evaluate, objectNamed, ofKind, secretPaths, stackFileConfig } from "./support/stacks";
 import { customResourceFieldChecker, validateCustomResource } from "./support/crd-schema";
 
 type Json = any;
@@ -30,6 +31,7 @@ const TENANT = {
 };
 const SPOKE: PolicySpoke = {
   name: "stg",
+  jwtKeys: { kind: "public-keys" },
   tenants: [
     TENANT,
     {
@@ -50,11 +52,11 @@ describe("External Secrets builders", () => {
       endpoint: {
         url: "https://conjur.example",
         caPem: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+        audience: "https://conjur-leader.example",
       },
       account: "acme",
       authenticatorId: "stg",
       serviceAccount: "ledger",
-      audience: "https://conjur.example",
     });
     assert.equal(spec.provider.conjur.url, "https://conjur.example");
     assert.match(Buffer.from(spec.provider.conjur.caBundle, "base64").toString(), /BEGIN CERTIFICATE/);
@@ -62,7 +64,7 @@ describe("External Secrets builders", () => {
       jwt: {
         account: "acme",
         serviceID: "stg",
-        serviceAccountRef: { name: "ledger", audiences: ["https://conjur.example"] },
+        serviceAccountRef: { name: "ledger", audiences: ["https://conjur-leader.example"] },
       },
     });
     const object = {
@@ -96,9 +98,9 @@ describe("External Secrets builders", () => {
     assert.equal(worker.target.deletionPolicy, "Retain");
   });
 
-  it("admits exactly ESO's controller pods to a follower, on HTTPS", () => {
+  it("admits exactly ESO's controller pods to a follower, on the follower pods' HTTPS port", () => {
     assert.deepEqual(
-      esoToFollowerIngressRule("external-secrets", { "app.kubernetes.io/name": "external-secrets" }),
+      esoToFollowerIngressRule("external-secrets", { "app.kubernetes.io/name": "external-secrets" }, 9443),
       {
         from: [
           {
@@ -106,9 +108,13 @@ describe("External Secrets builders", () => {
             podSelector: { matchLabels: { "app.kubernetes.io/name": "external-secrets" } },
           },
         ],
-        ports: [{ protocol: "TCP", port: 443 }],
+        ports: [{ protocol: "TCP", port: 9443 }],
       },
     );
+    const eso = { namespace: "eso", controllerLabels: { app: "eso" } };
+    assert.deepEqual(esoFollowerIngress(eso, SPOKE, 443)[0]?.ports, [{ protocol: "TCP", port: 443 }]);
+    const optedOut = { tenants: SPOKE.tenants.map((t) => ({ ...t, externalSecrets: false as const })) };
+    assert.deepEqual(esoFollowerIngress(eso, optedOut, 443), [], "no ESO tenant, no extra ingress");
   });
 });
 
@@ -148,27 +154,52 @@ describe("External Secrets in the Conjur policy", () => {
     );
   });
 
-  it("the estate policy holds one authn-jwt branch per spoke with opted-in tenants, enabled on the primary", () => {
-    const other: PolicySpoke = {
-      name: "web",
-      tenants: [{ ...TENANT, name: "shop", externalSecrets: false }],
-    };
-    const statements = buildEstatePolicy({ spokes: [SPOKE, other] }) as Json[];
-    const branches = statements.filter((s) => s.kind === "policy" && s.id.startsWith("conjur/authn-jwt/"));
-    assert.deepEqual(
-      branches.map((b) => b.id),
-      ["conjur/authn-jwt/stg"],
-    );
-    const variables = branches[0].body.filter((s: Json) => s.kind === "variable").map((s: Json) => s.id);
-    assert.deepEqual(variables, [
-      "jwks-uri",
-      "ca-cert",
-      "issuer",
-      "token-app-property",
-      "identity-path",
-      "audience",
+  const jwtBranch = (statements: Json[]) =>
+    statements.find((s) => s.kind === "policy" && s.id === "conjur/authn-jwt/stg");
+  const hostIds = (branch: Json) =>
+    branch.body
+      .find((s: Json) => s.kind === "policy" && s.id === "apps")
+      .body.filter((s: Json) => s.kind === "host")
+      .map((h: Json) => h.id);
+  const checkout = "conjur/authn-jwt/stg/apps/system:serviceaccount:payments:checkout";
+  /** The estate policy of SPOKE in one edition, checked to hold no statement twice. */
+  const estatePolicy = (edition: "oss" | "enterprise"): Json[] => {
+    const statements = buildEstatePolicy({ edition, hubAuthenticator: edition === "oss", spokes: [SPOKE] });
+    const texts = statements.map((s) => JSON.stringify(s));
+    assert.equal(new Set(texts).size, texts.length, "no statement twice");
+    return statements;
+  };
+
+  it("oss: the service-account hosts main already builds serve ESO, each host and permit once", () => {
+    const statements = estatePolicy("oss");
+    const hosts = hostIds(jwtBranch(statements));
+    for (const sa of ["ledger", "checkout"]) {
+      assert.equal(hosts.filter((h: string) => h === `system:serviceaccount:payments:${sa}`).length, 1, sa);
+    }
+    assert.deepEqual(permitsOf(statements, checkout), permitsOf(esoGrants(SPOKE), checkout));
+  });
+
+  it("enterprise: ESO hosts sit next to the follower's under authn-jwt/<spoke>, reading their own variables only", () => {
+    const statements = estatePolicy("enterprise");
+    assert.deepEqual(hostIds(jwtBranch(statements)), [
+      "system:serviceaccount:conjur-system:conjur-follower",
+      "system:serviceaccount:payments:ledger",
+      "system:serviceaccount:payments:checkout",
     ]);
-    assert.deepEqual(esoAuthenticators([SPOKE, other]), ["authn-jwt/stg"]);
+    assert.deepEqual(permitsOf(statements, checkout), [
+      "tenants/stg/payments/checkout-worker/queue-token",
+      "tenants/stg/payments/checkout/db-password",
+      "tenants/stg/payments/checkout/psp-api-key",
+    ]);
+    assert.ok(
+      statements.some(
+        (g) =>
+          g.kind === "grant" && g.role.id === "conjur/authn-jwt/stg/consumers" && g.member.id === checkout,
+      ),
+    );
+    assert.ok(
+      !statements.some((s) => s.kind === "permit" && /fraud/.test(s.role.id) && /authn-jwt/.test(s.role.id)),
+    );
   });
 });
 
@@ -203,16 +234,48 @@ describe("External Secrets in the stacks", () => {
     assert.equal((storefront?.inputs["spec"] as Json).refreshInterval, "15m");
   });
 
-  it("points every store at the hub's primary with the estate CA, and carries no secret value", () => {
-    for (const store of esoObjects(staging, "SecretStore")) {
-      const conjur = (store.inputs["spec"] as Json).provider.conjur;
-      assert.equal(conjur.url, "https://conjur.staging.acme.internal");
-      assert.deepEqual(conjur.auth.jwt.serviceAccountRef.audiences, [conjur.url]);
-      assert.match(Buffer.from(conjur.caBundle, "base64").toString(), /BEGIN CERTIFICATE/);
-      assert.equal(conjur.auth.jwt.serviceID, store.provider?.includes("stg-web") ? "web" : "payments");
+  const leader = (stackFileConfig("staging")["hubspoke:conjur"] as Json).leader;
+  const storesOf = (e: Evaluation) =>
+    esoObjects(e, "SecretStore").map((r) => ({ r, conjur: (r.inputs["spec"] as Json).provider.conjur }));
+  const caOf = (conjur: Json) => Buffer.from(conjur.caBundle, "base64").toString();
+
+  it("enterprise: every store reads from the spoke's follower under the Leader's CA, tokens for the Leader's URL", () => {
+    for (const { r, conjur } of storesOf(staging)) {
+      assert.equal(conjur.url, "https://conjur-follower.conjur-system.svc.cluster.local");
+      assert.equal(caOf(conjur), leader.caCertificate);
+      // = conjur/authn-jwt/<spoke>/audience as policy-load sets it (the follower replicates it).
+      assert.deepEqual(conjur.auth.jwt.serviceAccountRef.audiences, [leader.url]);
+      assert.equal(conjur.auth.jwt.serviceID, r.provider?.includes("stg-web") ? "web" : "payments");
     }
     for (const r of [...esoObjects(staging, "SecretStore"), ...esoObjects(staging, "ExternalSecret")])
       assert.deepEqual(secretPaths(r.inputs), [], r.urn);
+  });
+
+  it("enterprise: the follower admits ESO's controller on its pods' port", () => {
+    const eso = (stackFileConfig("staging")["hubspoke:externalSecrets"] as Json) ?? {};
+    const policy = objectNamed(staging, "NetworkPolicy", "conjur-follower", "k8s-stg-payments");
+    const rule = ((policy.inputs as Json).spec.ingress as Json[]).find((i) =>
+      i.from?.some((f: Json) => f.podSelector?.matchLabels && f.namespaceSelector),
+    );
+    assert.deepEqual(rule.ports, [{ protocol: "TCP", port: 9443 }]);
+    assert.deepEqual(rule.from[0].namespaceSelector, {
+      matchLabels: { "kubernetes.io/metadata.name": eso.namespace ?? "external-secrets" },
+    });
+  });
+
+  it("oss: every store reads from the hub's primary under the estate CA, tokens for the hub's URL", async () => {
+    const oss = await evaluate("staging", asOpenSource);
+    const stores = storesOf(oss);
+    assert.equal(stores.length, storesOf(staging).length);
+    for (const { conjur } of stores) {
+      assert.equal(conjur.url, "https://conjur.staging.acme.internal");
+      assert.deepEqual(conjur.auth.jwt.serviceAccountRef.audiences, [conjur.url]);
+      assert.match(caOf(conjur), /BEGIN CERTIFICATE/);
+      assert.notEqual(caOf(conjur), leader.caCertificate);
+    }
+    assert.ok(
+      !ofKind(oss, "NetworkPolicy").some((p) => (p.inputs as Json).metadata.name === "conjur-follower"),
+    );
   });
 
   it("adds no NetworkPolicy, pod or Secret to a tenant: ESO's controller does the reading", () => {

@@ -12,17 +12,28 @@ import {
 } from "./support/kubernetes-schema";
 import { ManifestDocument, plannedStack, readManifests } from "./support/plans";
 import {
+  crdModelFile,
   CRD_MODELS,
   customResourceFieldChecker,
   isModelledCustomResource,
   validateCustomResource,
 } from "./support/crd-schema";
-import { STACKS } from "./support/stacks";
+import { projectConfig, STACKS } from "./support/stacks";
+import { buildStackSpec } from "../stacks/spec";
+import { formatConfigError } from "../stacks/errors";
 
 const describeDoc = (doc: ManifestDocument): string => {
   const metadata = doc.object["metadata"] as { name?: string; namespace?: string } | undefined;
   return `${doc.cluster}: ${String(doc.object["kind"])} ${metadata?.namespace ?? ""}/${metadata?.name ?? ""}`;
 };
+
+/** Namespaces a cluster needs before the stack runs (docs/gitops.md): Argo CD's, on the hub. */
+function prerequisites(stack: string, cluster: string): string[] {
+  const result = buildStackSpec(projectConfig(stack));
+  if (!result.ok) throw new Error(result.errors.map(formatConfigError).join("\n"));
+  const { spec } = result;
+  return spec.argocd && cluster === spec.hub.cluster ? [spec.argocd.namespace] : [];
+}
 
 describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`, () => {
   const documents = new Map<string, ManifestDocument[]>();
@@ -58,12 +69,14 @@ describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`
         const apiVersion = String(doc.object["apiVersion"]);
         const kind = String(doc.object["kind"]);
         if (!isBuiltInKind(apiVersion, kind)) {
-          // Custom resources: the published models of their CRDs (Argo CD, External Secrets v1).
+          // Custom resources: the published models of their CRDs (Argo CD, External Secrets v1), or
+          // the vendored CRD where no model exists (ConjurFollower).
           if (!isModelledCustomResource(apiVersion, kind)) {
             problems.push(`${describeDoc(doc)}: no CRD model for ${apiVersion}/${kind}`);
             continue;
           }
-          for (const p of [...validateCustomResource(doc.object), ...crdChecker.check(doc.object)])
+          const unknownFields = crdModelFile(apiVersion, kind) ? crdChecker.check(doc.object) : [];
+          for (const p of [...validateCustomResource(doc.object), ...unknownFields])
             problems.push(`${describeDoc(doc)}: ${p.path}: ${p.message}`);
           continue;
         }
@@ -79,9 +92,10 @@ describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`
         byCluster.set(doc.cluster, [...(byCluster.get(doc.cluster) ?? []), doc.object]);
       }
       const problems = [...byCluster].flatMap(([cluster, objects]) =>
-        [...checkClusterManifests(objects), ...checkNamespacesExist(objects)].map(
-          (p) => `${cluster}: ${formatManifestProblem(p)}`,
-        ),
+        [
+          ...checkClusterManifests(objects),
+          ...checkNamespacesExist(objects, prerequisites(stack, cluster)),
+        ].map((p) => `${cluster}: ${formatManifestProblem(p)}`),
       );
       assert.deepEqual(problems, []);
     });
@@ -170,6 +184,23 @@ describe(`manifests against the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schemas`
       ])
         assert.ok(isModelledCustomResource(apiVersion, kind), `${apiVersion}/${kind}`);
       assert.equal(isModelledCustomResource("external-secrets.io/v1beta2", "SecretStore"), false);
+      assert.ok(isModelledCustomResource("conjur.cyberark.com/v1", "ConjurFollower"), "vendored CRD");
+    });
+
+    it("validates the ConjurFollower against CyberArk's CRD: a misspelt field and a wrong type are refused", () => {
+      const object = customResource("ConjurFollower") as any;
+      assert.deepEqual(validateCustomResource(object), []);
+      object.spec.replica = object.spec.replicas;
+      object.spec.replicas = "three";
+      const problems = validateCustomResource(object);
+      assert.ok(
+        problems.some((p) => p.path === "/spec/replicas"),
+        JSON.stringify(problems),
+      );
+      assert.ok(
+        problems.some((p) => /replica"/.test(p.message)),
+        JSON.stringify(problems),
+      );
     });
 
     it("rejects a misspelt field and a wrong type in the ApplicationSet", () => {

@@ -71,10 +71,12 @@ describe("secret sentinels", () => {
 
       const openSource = stack === "dev";
 
-      it("gives every generated secret its own sentinel: keys, passwords, the data key (Open Source), secret config", () => {
+      it("gives every generated secret its own sentinel: keys, passwords, the data key (Open Source), Argo CD's read-back token, secret config", () => {
         const tokens = run.registry.sentinels.map((s) => s.token);
         assert.equal(new Set(tokens).size, tokens.length, "sentinels are distinct");
         assert.deepEqual([...run.registry.covered].sort(), [
+          // Argo CD's bearer token, read back from each non-EKS spoke (staging registers such spokes).
+          ...(stack === "staging" ? ["kubernetes:core/v1:Secret (read)"] : []),
           // Enterprise: the Leader holds the data key, so the stack generates none.
           ...(openSource ? ["random:index/randomBytes:RandomBytes"] : []),
           "random:index/randomPassword:RandomPassword",

@@ -17,6 +17,7 @@ import {
 import { authnJwtBranch, jwtConsumerGrant, jwtHost, jwtHostId, JwtKeySource } from "./authn-jwt";
 import { authenticatorAccess, record, ref, type Ref, type Statement } from "./statements";
 import { CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT, HUB_AUTHENTICATOR_ID } from "../naming";
+import { esoGrants, esoJwtHosts } from "../eso/policy";
 
 export type { Annotations, RecordKind, Ref, Statement } from "./statements";
 
@@ -130,13 +131,19 @@ function tenantJwtHosts(spoke: PolicySpoke): Statement[] {
   return hosts;
 }
 
-/** Per spoke: the authenticators and the hosts that use them. */
+/**
+ * Per spoke: the authenticators and the hosts that use them. In oss every tenant service account
+ * already has its authn-jwt host (External Secrets logs in as those); in enterprise the authn-jwt
+ * hosts are the follower's and, for tenants with External Secrets, one per service account ESO
+ * logs in as at the follower.
+ */
 function spokeAuthenticators(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
   if (edition === "oss") return [authnJwtBranch(spoke.name, spoke.jwtKeys, tenantJwtHosts(spoke))];
   return [
     authenticatorBranch(spoke.name),
     authnJwtBranch(spoke.name, spoke.jwtKeys, [
       jwtHost(spoke.name, CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT),
+      ...esoJwtHosts(spoke),
     ]),
   ];
 }
@@ -225,6 +232,8 @@ export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
     });
   }
   for (const spoke of input.spokes) statements.push(...spokeGrants(edition, spoke));
+  // oss: spokeGrants already gives each service-account host its consumer grant and its permits.
+  if (edition === "enterprise") for (const spoke of input.spokes) statements.push(...esoGrants(spoke));
   return statements;
 }
 

@@ -4,18 +4,37 @@
 // `apis/externalsecrets/v1/secretstore_conjur_types.go` (`url`, `caBundle`, `auth.jwt.account`,
 // `serviceID`, `serviceAccountRef.{name,audiences}`) and `externalsecret_types.go`; API version
 // external-secrets.io/v1 (v1beta1 is no longer served since ESO v0.17.0).
-import type { TenantSpec } from "../../stacks/spec";
-import { externalSecretName } from "../../stacks/external-secrets";
+import { conjurClientEndpoint, type SpokeSpec, type StackSpec, type TenantSpec } from "../../stacks/spec";
+import { externalSecretName, type ExternalSecretsSpec } from "../../stacks/external-secrets";
+import { jwtAudience } from "../conjur/authn-jwt";
+import { jwtServerUrl } from "../conjur/cluster-jwt";
 import { appVariableId } from "../conjur/ids";
 import { namespaceSelectorFor, tcpPorts } from "../kube";
-import { FOLLOWER_HTTPS_PORT, OBJECT_PREFIX } from "../naming";
+import { OBJECT_PREFIX } from "../naming";
 
 export const ESO_API_VERSION = "external-secrets.io/v1";
 
-/** Where a spoke's ExternalSecrets read from: a Conjur server URL and the CA its certificate chains to. */
+/**
+ * Where a spoke's ExternalSecrets read from: a Conjur server URL, the CA its certificate chains to,
+ * and the audience the service-account tokens ESO presents there must carry.
+ */
 export interface ConjurEndpoint {
   readonly url: string;
   readonly caPem: string;
+  readonly audience: string;
+}
+
+/**
+ * A spoke's ESO endpoint, per edition: its local Conjur (`conjurClientEndpoint`: the hub's primary
+ * under the estate CA in oss; the spoke's follower under the Leader's CA in enterprise). The audience
+ * is what the policy-load Job sets in `conjur/authn-jwt/<spoke>/audience`, `jwtServerUrl(spec)`: the
+ * hub URL in oss, and in enterprise the Leader's URL even though ESO talks to the follower, because
+ * a follower serves the authenticator settings it replicates from the Leader.
+ */
+export function esoConjurEndpoint(spec: StackSpec, spoke: SpokeSpec, estateCaPem: string): ConjurEndpoint {
+  const client = conjurClientEndpoint(spec, spoke);
+  const caPem = spec.conjur.edition === "enterprise" ? spec.conjur.leader.caCertificate : estateCaPem;
+  return { url: client.url, caPem, audience: jwtAudience(jwtServerUrl(spec)) };
 }
 
 export function secretStoreName(serviceAccount: string): string {
@@ -30,7 +49,7 @@ export function storeServiceAccounts(tenant: Pick<TenantSpec, "applications">): 
 
 /**
  * A namespaced SecretStore: ESO requests a token for the tenant's own service account (TokenRequest,
- * audience = the Conjur URL) and logs in to `authn-jwt/<spoke>`, whose identity path maps the token's
+ * audience = `ConjurEndpoint.audience`) and logs in to `authn-jwt/<spoke>`, whose identity path maps the token's
  * `sub` to that account's host. A store in one tenant namespace can only use that namespace's accounts.
  */
 export function secretStoreSpec(args: {
@@ -38,7 +57,6 @@ export function secretStoreSpec(args: {
   readonly account: string;
   readonly authenticatorId: string;
   readonly serviceAccount: string;
-  readonly audience: string;
 }) {
   return {
     provider: {
@@ -49,7 +67,7 @@ export function secretStoreSpec(args: {
           jwt: {
             account: args.account,
             serviceID: args.authenticatorId,
-            serviceAccountRef: { name: args.serviceAccount, audiences: [args.audience] },
+            serviceAccountRef: { name: args.serviceAccount, audiences: [args.endpoint.audience] },
           },
         },
       },
@@ -94,12 +112,14 @@ export function externalSecretDocuments(
 
 /**
  * The ingress rule a spoke's follower needs when it is the endpoint (enterprise edition): ESO's
- * controller pods, by namespace name and their labels, on HTTPS only. Tenant pods need nothing:
- * ESO's controller, not the tenant, calls Conjur.
+ * controller pods, by namespace name and their labels, on the follower pods' HTTPS port only
+ * (`FOLLOWER_POD_HTTPS_PORT` of the follower kind: NetworkPolicies see the pod port, not the
+ * Service's 443). Tenant pods need nothing: ESO's controller, not the tenant, calls Conjur.
  */
 export function esoToFollowerIngressRule(
   namespace: string,
   controllerLabels: Readonly<Record<string, string>>,
+  podPort: number,
 ) {
   return {
     from: [
@@ -108,6 +128,16 @@ export function esoToFollowerIngressRule(
         podSelector: { matchLabels: { ...controllerLabels } },
       },
     ],
-    ports: tcpPorts(FOLLOWER_HTTPS_PORT),
+    ports: tcpPorts(podPort),
   };
+}
+
+/** The follower's ingress rules for External Secrets: ESO's controller, once a tenant of the spoke opts in. */
+export function esoFollowerIngress(
+  eso: Pick<ExternalSecretsSpec, "namespace" | "controllerLabels">,
+  spoke: { readonly tenants: readonly { readonly externalSecrets?: false | object }[] },
+  podPort: number,
+) {
+  if (!spoke.tenants.some((t) => Boolean(t.externalSecrets))) return [];
+  return [esoToFollowerIngressRule(eso.namespace, eso.controllerLabels, podPort)];
 }

@@ -1,3 +1,3 @@
 // External Secrets: the tenant-side objects, their pure builders, and the Conjur policy they need.
 export { ExternalSecretsSync } from "./sync";
-export { ConjurEndpoint, ESO_API_VERSION, esoToFollowerIngressRule } from "./documents";
+export { ConjurEndpoint, ESO_API_VERSION, esoConjurEndpoint, esoToFollowerIngressRule } from "./documents";

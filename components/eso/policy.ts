@@ -1,8 +1,10 @@
-// The Conjur side of External Secrets: for each opted-in tenant, a host per application service
-// account under the spoke's authn-jwt identity path (named after the token's `sub`), its grant to
-// the authenticator's consumers, and read/execute on exactly the variables of the applications that
-// run as that account. Pure statements; components/conjur/policy.ts places them.
-import { authnJwtName, jwtConsumerGrant, jwtHost, jwtHostId } from "../conjur/authn-jwt";
+// The Conjur side of External Secrets in the enterprise edition: for each opted-in tenant, a host per
+// application service account under the spoke's authn-jwt identity path (named after the token's
+// `sub`, next to the follower's host), its grant to the authenticator's consumers, and read/execute
+// on exactly the variables of the applications that run as that account. In oss the estate policy
+// already gives every tenant service account this host and these permits (policy.ts tenantJwtHosts,
+// spokeGrants), so components/conjur/policy.ts places these statements in enterprise only.
+import { jwtConsumerGrant, jwtHost, jwtHostId } from "../conjur/authn-jwt";
 import { appVariableId } from "../conjur/ids";
 import type { Statement } from "../conjur/statements";
 import { ref } from "../conjur/statements";
@@ -25,11 +27,6 @@ export interface EsoPolicySpoke {
 }
 
 const optedIn = (spoke: EsoPolicySpoke) => spoke.tenants.filter((t) => Boolean(t.externalSecrets));
-
-/** Whether the spoke needs its authn-jwt authenticator for External Secrets. */
-export function spokeUsesExternalSecrets(spoke: EsoPolicySpoke): boolean {
-  return optedIn(spoke).length > 0;
-}
 
 /** Hosts to place in `conjur/authn-jwt/<spoke>/apps`: one per service account of an opted-in tenant. */
 export function esoJwtHosts(spoke: EsoPolicySpoke): Statement[] {
@@ -54,9 +51,4 @@ export function esoGrants(spoke: EsoPolicySpoke): Statement[] {
       return [jwtConsumerGrant(spoke.name, host), ...permits];
     }),
   );
-}
-
-/** The authenticators External Secrets needs enabled (CONJUR_AUTHENTICATORS), one per such spoke. */
-export function esoAuthenticators(spokes: readonly EsoPolicySpoke[]): string[] {
-  return spokes.filter(spokeUsesExternalSecrets).map((s) => authnJwtName(s.name));
 }

@@ -4,7 +4,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { SpokeSpec, TenantSpec } from "../../stacks/spec";
-import { jwtAudience } from "../conjur/authn-jwt";
 import { LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_TENANT, PART_OF } from "../naming";
 import {
   ConjurEndpoint,
@@ -21,7 +20,7 @@ export interface ExternalSecretsSyncArgs {
   /** An opted-in tenant. */
   readonly tenant: TenantSpec;
   readonly refreshInterval: string;
-  /** The spoke's Conjur endpoint and CA (public). */
+  /** The spoke's Conjur endpoint, CA (public) and token audience: esoConjurEndpoint. */
   readonly endpoint: pulumi.Input<ConjurEndpoint>;
   /** Provider of the spoke's cluster. */
   readonly provider: k8s.Provider;
@@ -54,7 +53,6 @@ export class ExternalSecretsSync extends pulumi.ComponentResource {
                 account: args.account,
                 authenticatorId: spoke.name,
                 serviceAccount,
-                audience: jwtAudience(endpoint.url),
               }),
             ),
           },

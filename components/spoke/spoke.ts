@@ -18,6 +18,7 @@ import {
   spokeJwtKeySource,
 } from "../conjur/cluster-jwt";
 import { conjurConnectData } from "../conjur/connect";
+import { esoFollowerIngress } from "../eso/documents";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   authenticatorRbacRules,
@@ -245,7 +246,12 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     } else {
       this.applianceFollower(name, args, leader, meta, nsOpts, workloadOpts);
     }
-    this.followerNetworkPolicies(name, spoke, leader, follower, meta, nsOpts);
+    const esoIngress = esoFollowerIngress(
+      spec.externalSecrets,
+      spoke,
+      FOLLOWER_POD_HTTPS_PORT[follower.kind],
+    );
+    this.followerNetworkPolicies(name, spoke, leader, follower, esoIngress, meta, nsOpts);
     return {
       connect: conjurConnectData(spec, spoke, leaderCa),
       egress: conjurEgressRule(spec),
@@ -355,6 +361,8 @@ export class ConjurSpoke extends pulumi.ComponentResource {
     spoke: SpokeSpec,
     leader: LeaderSpec,
     follower: FollowerSpec,
+    /** Extra ingress: External Secrets' controller when a tenant of the spoke uses it. */
+    esoIngress: readonly k8s.types.input.networking.v1.NetworkPolicyIngressRule[],
     meta: (objectName: string, component: string) => k8s.types.input.meta.v1.ObjectMeta,
     nsOpts: pulumi.CustomResourceOptions,
   ): void {
@@ -373,6 +381,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
         },
         // Follower pods among themselves (replicas, and the operator's containers across pods).
         { from: [{ podSelector: {} }] },
+        ...esoIngress,
       ],
       egress: [
         { to: [{ podSelector: {} }] },

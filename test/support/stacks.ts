@@ -84,3 +84,12 @@ export function asOpenSource(config: Record<string, unknown>): void {
   config["hubspoke:conjur"] = { edition: "oss" };
   delete config["hubspoke:conjurLeaderAdminPassword"];
 }
+
+/** The `hubspoke:` part of a stack file, prefix removed, as the loader hands it to buildStackSpec. */
+export function projectConfig(stack: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stackConfig(stack))) {
+    if (key.startsWith("hubspoke:")) out[key.slice("hubspoke:".length)] = value;
+  }
+  return out;
+}
