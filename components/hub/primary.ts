@@ -5,9 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { StackSpec } from "../../stacks/spec";
 import type { EstatePki } from "../pki";
-import { networkPolicyFactory } from "../namespace";
+import { authenticatorClusterRole, networkPolicyFactory } from "../namespace";
 import {
-  authenticatorRbacRules,
   dnsEgressRule,
   emptyDirVolume,
   ipBlocks,
@@ -119,17 +118,7 @@ function primaryIdentities(ctx: HubContext) {
   // The primary calls the hub's API for authn-k8s/hub, so only its token is mounted.
   const primarySa = serviceAccount(`${name}-primary-sa`, PRIMARY_SERVICE, true);
   const postgresSa = serviceAccount(`${name}-postgres-sa`, POSTGRES_SERVICE, false);
-  const authenticatorRole = new k8s.rbac.v1.ClusterRole(
-    `${name}-authenticator-role`,
-    {
-      metadata: {
-        name: "hubspoke-conjur-authenticator",
-        labels: workloadLabels("conjur-authenticator", "rbac"),
-      },
-      rules: authenticatorRbacRules(),
-    },
-    k8sOpts,
-  );
+  const authenticatorRole = authenticatorClusterRole(`${name}-authenticator-role`, k8sOpts);
   new k8s.rbac.v1.RoleBinding(
     `${name}-authenticator-binding`,
     {

@@ -19,9 +19,8 @@ import {
 } from "../conjur/cluster-jwt";
 import { conjurConnectData } from "../conjur/connect";
 import { esoFollowerIngress } from "../eso/documents";
-import { managedNamespace, networkPolicyFactory } from "../namespace";
+import { authenticatorClusterRole, managedNamespace, networkPolicyFactory } from "../namespace";
 import {
-  authenticatorRbacRules,
   defaultDenySpec,
   dnsEgressRule,
   ipBlocks,
@@ -229,17 +228,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
       nsOpts,
     );
     // The follower serves authn-k8s/<spoke> for this cluster's pods: read and exec rights, bound per tenant.
-    const authenticatorRole = new k8s.rbac.v1.ClusterRole(
-      `${name}-authenticator-role`,
-      {
-        metadata: {
-          name: "hubspoke-conjur-authenticator",
-          labels: workloadLabels("conjur-authenticator", "rbac"),
-        },
-        rules: authenticatorRbacRules(),
-      },
-      k8sOpts,
-    );
+    const authenticatorRole = authenticatorClusterRole(`${name}-authenticator-role`, k8sOpts);
     const workloadOpts = { ...nsOpts, dependsOn: [namespace, connect] };
     if (follower.kind === "kubernetes") {
       this.kubernetesFollower(name, args, leader, follower, meta, nsOpts, workloadOpts);
