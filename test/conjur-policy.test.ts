@@ -5,9 +5,11 @@ import { authnJwtBranch, jwtFixedValues, jwtHostId, jwtVariableNames } from "../
 import {
   buildEstatePolicy,
   ConjurEdition,
+  estatePolicyDocuments,
   EstatePolicyInput,
   parsePolicy,
   renderPolicy,
+  type Statement,
 } from "../components/conjur/policy";
 
 interface Rec {
@@ -157,12 +159,14 @@ describe("conjur policy builder, enterprise", () => {
     const top = parsed("enterprise")
       .filter((r) => r.tag === "policy")
       .map((r) => r.id);
+    // In load order: the base document, then each spoke's, which adds its branch to `tenants`.
     assert.deepEqual(top, [
+      "conjur/seed-generation",
       "conjur/authn-k8s/payments",
       "conjur/authn-jwt/payments",
+      "tenants",
       "conjur/authn-k8s/web",
       "conjur/authn-jwt/web",
-      "conjur/seed-generation",
       "tenants",
     ]);
     for (const spoke of ["payments", "web"]) {
@@ -230,6 +234,7 @@ describe("conjur policy builder, oss", () => {
     assert.deepEqual(top, [
       "conjur/authn-k8s/hub",
       "conjur/authn-jwt/payments",
+      "tenants",
       "conjur/authn-jwt/web",
       "tenants",
     ]);
@@ -281,6 +286,64 @@ describe("conjur policy builder, oss", () => {
     const text = renderPolicy(buildEstatePolicy({ ...inputs.oss, spokes: [spokes[0]] }));
     assert.doesNotMatch(text, /authn-jwt\/web|tenants\/web|front/);
     assert.match(text, /authn-jwt\/payments/);
+  });
+});
+
+describe("conjur policy split: a base and one document per spoke", () => {
+  const docs = (input: EstatePolicyInput) => estatePolicyDocuments(input);
+  const records = (statements: Statement[]) => flatten(parsePolicy(renderPolicy(statements)) as Rec[]);
+  const declared = (statements: Statement[]) =>
+    records(statements)
+      .filter((r) => r.rec.tag !== "grant" && r.rec.tag !== "permit")
+      .map((r) => (r.rec.tag === "policy" ? r.full : `${r.rec.tag}:${r.full}`));
+  const referenced = (statements: Statement[]) =>
+    records(statements)
+      .filter((r) => r.rec.tag === "grant" || r.rec.tag === "permit")
+      .flatMap((r) =>
+        [r.rec.role, r.rec.member, r.rec.resource]
+          .filter((ref): ref is Rec => ref !== undefined)
+          .map((ref) => `${ref.tag}:${resolve(r.policy, ref)}`),
+      );
+
+  for (const edition of ["oss", "enterprise"] as const) {
+    it(`${edition}: each spoke's document names only its own records and refers only to them or the base`, () => {
+      const { base, spokes: perSpoke } = docs(inputs[edition]);
+      assert.deepEqual(
+        perSpoke.map((d) => d.name),
+        ["payments", "web"],
+      );
+      const fromBase = new Set(declared(base));
+      for (const { name, statements } of perSpoke) {
+        const own = declared(statements);
+        for (const id of own) {
+          if (id === "tenants") continue;
+          assert.match(
+            id,
+            new RegExp(`^(?:[a-z]+:)?(?:conjur/authn-(?:k8s|jwt)/${name}|tenants/${name})(?:/|$)`),
+            id,
+          );
+        }
+        const known = new Set([...own, ...fromBase]);
+        for (const ref of referenced(statements)) assert.ok(known.has(ref), `${name} refers to ${ref}`);
+      }
+    });
+  }
+
+  it("keeps every document's size independent of the fleet: a spoke's document is the same among 1 or 300 spokes", () => {
+    const fleet = (n: number): EstatePolicyInput => ({
+      edition: "enterprise",
+      hubAuthenticator: false,
+      spokes: Array.from({ length: n }, (_, i) => ({ ...spokes[i % 2], name: `spoke-${i}` })),
+    });
+    const small = docs(fleet(1));
+    const large = docs(fleet(300));
+    assert.equal(renderPolicy(large.base), renderPolicy(small.base));
+    assert.equal(renderPolicy(large.spokes[0].statements), renderPolicy(small.spokes[0].statements));
+    const largest = Math.max(...large.spokes.map((d) => Buffer.byteLength(renderPolicy(d.statements))));
+    const union = Buffer.byteLength(renderPolicy(buildEstatePolicy(fleet(300))));
+    // As one document, this fleet's policy would not fit a ConfigMap (1 MiB); no part comes near it.
+    assert.ok(union > 1024 * 1024, `union ${union} B`);
+    assert.ok(largest * 100 < union, `largest part ${largest} B`);
   });
 });
 

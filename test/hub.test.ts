@@ -210,17 +210,35 @@ describe("hub through the mocks", () => {
     assert.match(url, /sslmode=verify-full/);
   });
 
-  it("loads the generated policy with a Job whose name changes with the policy and only then", async () => {
-    const jobName = (e: Evaluation) =>
-      ofKind(e, "Job")
-        .map((j) => (j.inputs as Json).metadata.name as string)
-        .find((n) => n.startsWith("conjur-policy-load-"));
+  it("loads the base policy, then one Job per spoke after it, each named after what it loads", async () => {
+    const loadJobs = (e: Evaluation) =>
+      ofKind(e, "Job").filter((j) => (j.inputs as Json).metadata.name.startsWith("conjur-policy-load-"));
+    /** Job name by load: "" for the base, the spoke's name otherwise. */
+    const loadNames = (e: Evaluation) =>
+      Object.fromEntries(
+        loadJobs(e).map((j) => {
+          const jobName = (j.inputs as Json).metadata.name as string;
+          const load = /^conjur-policy-load-(?:(.+)-)?[0-9a-f]{10}$/.exec(jobName);
+          assert.ok(load, jobName);
+          return [load[1] ?? "", jobName];
+        }),
+      );
     const bootstrapName = (e: Evaluation) =>
       ofKind(e, "Job")
         .map((j) => (j.inputs as Json).metadata.name as string)
         .find((n) => n.startsWith("conjur-bootstrap-"));
-    const again = await evaluate("staging", asOpenSource);
-    assert.equal(jobName(again), jobName(staging), "same inputs, same Job");
+    const before = loadNames(staging);
+    assert.deepEqual(Object.keys(before).sort(), ["", "payments", "web"]);
+    const base = loadJobs(staging).find((j) => (j.inputs as Json).metadata.name === before[""]);
+    for (const job of loadJobs(staging).filter((j) => j !== base)) {
+      assert.deepEqual(
+        job.options.dependsOn.filter((u) => u.includes("batch/v1:Job")),
+        [base?.urn],
+        job.urn,
+      );
+    }
+    assert.deepEqual(loadNames(await evaluate("staging", asOpenSource)), before, "same inputs, same Jobs");
+
     const withApp = await evaluate("staging", (c: Json) => {
       asOpenSource(c);
       c["hubspoke:spokes"][0].tenants[0].applications.push({
@@ -229,44 +247,42 @@ describe("hub through the mocks", () => {
         secrets: ["key"],
       });
     });
-    assert.notEqual(jobName(withApp), jobName(staging), "a policy change re-runs the load");
+    const after = loadNames(withApp);
+    assert.notEqual(after["payments"], before["payments"], "a spoke's policy change re-runs its load");
+    assert.equal(after["web"], before["web"], "another spoke's load does not re-run");
+    assert.equal(after[""], before[""], "the base load does not re-run");
     assert.equal(
       bootstrapName(withApp),
       bootstrapName(staging),
       "bootstrap does not re-run for a policy change",
     );
-    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy").inputs as Json).data[
+    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy-payments").inputs as Json).data[
       "policy.yml"
     ] as string;
     assert.match(policy, /!variable refunds\/key/);
   });
 
-  it("has the policy-load Job set each authenticator's CA variables from mounted Secrets", () => {
-    const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data[
-      "load.sh"
-    ] as string;
-    // Enterprise: every spoke's authn-k8s CA is set on the Leader, which replicates it to the follower.
-    const leaderScript = (objectNamed(prodEnterprise, "ConfigMap", "conjur-policy").inputs as Json).data[
-      "load.sh"
-    ] as string;
+  it("has each load set its authenticators' CA variables from mounted Secrets", () => {
+    const script = (e: Evaluation, configMap: string) =>
+      (objectNamed(e, "ConfigMap", configMap).inputs as Json).data["load.sh"] as string;
+    // Enterprise: each spoke's authn-k8s CA is set on the Leader by that spoke's load; the Leader
+    // replicates it to the follower.
     for (const id of ["payments-euw1", "web-euw1"]) {
+      const leaderScript = script(prodEnterprise, `conjur-policy-${id}`);
       assert.match(
         leaderScript,
         new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`),
       );
-    }
-    assert.doesNotMatch(leaderScript, /authn-k8s\/hub/);
-    for (const id of ["hub"]) {
-      assert.match(
-        script,
-        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/cert' '/secrets/authn-${id}-ca/ca.crt'`),
+      const authenticators = [...leaderScript.matchAll(/set_variable 'conjur\/authn-k8s\/([^/]+)\//g)].map(
+        (m) => m[1],
       );
-      assert.match(
-        script,
-        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`),
-      );
+      assert.deepEqual([...new Set(authenticators)], [id], "a spoke's load sets its own authenticator only");
     }
-    assert.doesNotMatch(script, /PLACEHOLDER/);
+    assert.doesNotMatch(script(prodEnterprise, "conjur-policy"), /authn-k8s|set_variable '/);
+    const base = script(staging, "conjur-policy");
+    assert.match(base, /set_variable 'conjur\/authn-k8s\/hub\/ca\/cert' '\/secrets\/authn-hub-ca\/ca.crt'/);
+    assert.match(base, /set_variable 'conjur\/authn-k8s\/hub\/ca\/key' '\/secrets\/authn-hub-ca\/ca.key'/);
+    assert.doesNotMatch(base, /PLACEHOLDER|authn-jwt/);
   });
 
   it("denies all traffic in conjur-system by default and admits the spokes' CIDRs to the primary on the TLS port only", () => {

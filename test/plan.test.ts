@@ -230,16 +230,17 @@ describe("offline plan", () => {
         ["Secret", /^conjur-admin$/],
         ["ConfigMap", /^conjur-leader-ca$/],
         ["Job", /^conjur-policy-load-[0-9a-f]{10}$/],
+        ["Job", /^conjur-policy-load-payments-euw1-[0-9a-f]{10}$/],
+        ["Job", /^conjur-policy-load-web-euw1-[0-9a-f]{10}$/],
       ] as const) {
         assert.ok(has(docs, kind, name), `${kind} ${name}`);
       }
       assert.ok(!docs.some((d) => d.kind === "StatefulSet" && /^conjur-/.test(d.metadata.name)));
       assert.ok(!has(docs, "Secret", /^conjur-data-key$/));
-      const load = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "conjur-policy").data[
-        "load.sh"
-      ];
-      assert.match(load, /URL='https:\/\/conjur-leader\.prod\.acme\.com'/);
-      assert.match(load, /enable_authenticator 'authn-jwt\/payments-euw1'/);
+      const load = (configMap: string) =>
+        docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === configMap).data["load.sh"];
+      assert.match(load("conjur-policy"), /URL='https:\/\/conjur-leader\.prod\.acme\.com'/);
+      assert.match(load("conjur-policy-payments-euw1"), /enable_authenticator 'authn-jwt\/payments-euw1'/);
       for (const cluster of ["prod-payments-euw1", "prod-web-euw1"]) {
         const spoke = manifest("prod", cluster);
         assert.ok(has(spoke, "ConjurFollower", /^conjur-follower$/), cluster);

@@ -205,15 +205,14 @@ describe("the Conjur topology on the spokes", () => {
       assert.deepEqual((binding.inputs as Json).subjects, [
         { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:unauthenticated" },
       ]);
-      const jwt = (objectNamed(dev, "ConfigMap", "conjur-authn-jwt", "k8s-dev-hub").inputs as Json).data;
-      assert.equal(jwt["apps.jwks-uri"], "https://dev-apps-control-plane:6443/openid/v1/jwks");
-      assert.equal(jwt["apps.issuer"], "https://kubernetes.default.svc.cluster.local");
-      assert.equal(jwt["apps.audience"], "https://conjur.dev.acme.internal");
-      assert.equal(jwt["apps.identity-path"], "conjur/authn-jwt/apps/apps");
-      assert.match(String(jwt["apps.ca-cert"]), /BEGIN CERTIFICATE/);
-      const script = (objectNamed(dev, "ConfigMap", "conjur-policy", "k8s-dev-hub").inputs as Json).data[
-        "load.sh"
-      ];
+      // The spoke's own load on the hub carries its authn-jwt settings (public values only).
+      const jwt = (objectNamed(dev, "ConfigMap", "conjur-policy-apps", "k8s-dev-hub").inputs as Json).data;
+      assert.equal(jwt["authn-jwt.jwks-uri"], "https://dev-apps-control-plane:6443/openid/v1/jwks");
+      assert.equal(jwt["authn-jwt.issuer"], "https://kubernetes.default.svc.cluster.local");
+      assert.equal(jwt["authn-jwt.audience"], "https://conjur.dev.acme.internal");
+      assert.equal(jwt["authn-jwt.identity-path"], "conjur/authn-jwt/apps/apps");
+      assert.match(String(jwt["authn-jwt.ca-cert"]), /BEGIN CERTIFICATE/);
+      const script = jwt["load.sh"];
       for (const variable of [
         "jwks-uri",
         "ca-cert",
@@ -224,7 +223,7 @@ describe("the Conjur topology on the spokes", () => {
       ])
         assert.match(
           script,
-          new RegExp(`set_variable 'conjur/authn-jwt/apps/${variable}' '/authn-jwt/apps.${variable}'`),
+          new RegExp(`set_variable 'conjur/authn-jwt/apps/${variable}' '/policy/authn-jwt.${variable}'`),
         );
       assert.doesNotMatch(script, /kubernetes\/(api-url|service-account-token)/);
     });
@@ -327,13 +326,22 @@ describe("the Conjur topology on the spokes", () => {
     });
 
     it("enables each spoke's authn-jwt on the Leader through its API and loads the policy there", () => {
-      const data = (objectNamed(staging, "ConfigMap", "conjur-policy", "k8s-stg-mgmt").inputs as Json).data;
-      assert.match(data["load.sh"], new RegExp(`URL='${LEADER_URL}'`));
+      const data = (configMap: string) =>
+        (objectNamed(staging, "ConfigMap", configMap, "k8s-stg-mgmt").inputs as Json).data;
+      assert.match(data("conjur-policy")["load.sh"], new RegExp(`URL='${LEADER_URL}'`));
+      assert.doesNotMatch(data("conjur-policy")["load.sh"], /enable_authenticator '/);
       for (const spoke of ["payments", "web"]) {
-        assert.match(data["load.sh"], new RegExp(`enable_authenticator 'authn-jwt/${spoke}'`));
+        const script = data(`conjur-policy-${spoke}`)["load.sh"];
+        assert.match(script, new RegExp(`URL='${LEADER_URL}'`));
+        const enabled = [...script.matchAll(/^enable_authenticator '(.+)'$/gm)].map((m: string[]) => m[1]);
+        assert.deepEqual(enabled, [`authn-jwt/${spoke}`], "each spoke's load enables its own authenticator");
+        assert.match(script, /--request PATCH --data 'enabled=true' "\$URL\/\$1\/\$ACCOUNT"/);
       }
-      assert.match(data["load.sh"], /--request PATCH --data 'enabled=true' "\$URL\/\$1\/\$ACCOUNT"/);
-      assert.equal(data["bootstrap.sh"], undefined, "no account bootstrap: the Leader has its account");
+      assert.equal(
+        data("conjur-policy")["bootstrap.sh"],
+        undefined,
+        "no account bootstrap: the Leader has its account",
+      );
       assert.equal(staging.outputs["conjurEdition"], "enterprise");
       assert.equal(staging.outputs["conjurAuthenticators"], "authn,authn-jwt/payments,authn-jwt/web");
     });

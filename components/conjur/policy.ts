@@ -1,5 +1,5 @@
 // Builds the estate's Conjur policy as typed statements and serialises it with Conjur's YAML tags.
-// One root document, shaped by the Conjur edition (docs/architecture.md, "Conjur topology"):
+// Documents loaded into root (a base and one per spoke), shaped by the Conjur edition (docs/architecture.md, "Conjur topology"):
 // - oss: the hub's Open Source server authenticates spoke workloads with one authn-jwt authenticator
 //   per spoke; each tenant application's host is named after its service account's token subject.
 // - enterprise: the Leader holds one authn-jwt authenticator per spoke (its follower fetches a seed
@@ -211,30 +211,56 @@ const SEED_GENERATION: Statement = {
   ],
 };
 
-/** The whole estate policy, loaded into `root`. */
-export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
-  const { edition } = input;
-  const statements: Statement[] = [];
-  if (input.hubAuthenticator) statements.push(authenticatorBranch(HUB_AUTHENTICATOR_ID));
-  for (const spoke of input.spokes) statements.push(...spokeAuthenticators(edition, spoke));
-  if (edition === "enterprise") statements.push(SEED_GENERATION);
+/** The estate's policy as the documents the hub loads into `root`, one Job each. */
+export interface EstatePolicyDocuments {
+  /** What no spoke owns: the hub's authenticator (oss) and the seed-generation service (enterprise). */
+  readonly base: Statement[];
+  /** One per converted spoke: everything that names the spoke, and nothing of another spoke. */
+  readonly spokes: readonly { readonly name: string; readonly statements: Statement[] }[];
+}
 
-  const tenantSpokes = input.spokes.filter((s) => s.tenants.length > 0);
-  if (tenantSpokes.length > 0) {
+/**
+ * One spoke's document: its authenticators, its tenants' branch (declared inside `tenants`, so the
+ * ids and owners are those of one whole document: loading is additive, POST, and each spoke's load
+ * adds its own branch to `tenants`), and the root-level grants and permits that name its hosts.
+ * It refers to nothing outside itself but the base document's seed-generation consumers.
+ */
+function spokeDocument(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  const statements = spokeAuthenticators(edition, spoke);
+  if (spoke.tenants.length > 0) {
     statements.push({
       kind: "policy",
       id: TENANTS_BRANCH,
-      body: tenantSpokes.map((s): Statement => ({
-        kind: "policy",
-        id: s.name,
-        body: s.tenants.map((t) => tenantBranch(edition, t)),
-      })),
+      body: [{ kind: "policy", id: spoke.name, body: spoke.tenants.map((t) => tenantBranch(edition, t)) }],
     });
   }
-  for (const spoke of input.spokes) statements.push(...spokeGrants(edition, spoke));
+  statements.push(...spokeGrants(edition, spoke));
   // oss: spokeGrants already gives each service-account host its consumer grant and its permits.
-  if (edition === "enterprise") for (const spoke of input.spokes) statements.push(...esoGrants(spoke));
+  if (edition === "enterprise") statements.push(...esoGrants(spoke));
   return statements;
+}
+
+/**
+ * The estate policy split so that no document grows with the fleet (docs/performance.md, "Conjur
+ * policy"): the base, then one document per spoke, each bounded by that spoke's own tenants.
+ */
+export function estatePolicyDocuments(input: EstatePolicyInput): EstatePolicyDocuments {
+  const base: Statement[] = [];
+  if (input.hubAuthenticator) base.push(authenticatorBranch(HUB_AUTHENTICATOR_ID));
+  if (input.edition === "enterprise") base.push(SEED_GENERATION);
+  return {
+    base,
+    spokes: input.spokes.map((spoke) => ({
+      name: spoke.name,
+      statements: spokeDocument(input.edition, spoke),
+    })),
+  };
+}
+
+/** Every statement the estate loads, in load order: the base, then each spoke's document. */
+export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
+  const documents = estatePolicyDocuments(input);
+  return [...documents.base, ...documents.spokes.flatMap((s) => s.statements)];
 }
 
 // ---- serialisation ----

@@ -26,5 +26,5 @@ export type ServerAccess = Pick<
   | "serverPort"
   | "dependsOn"
   | "extraScripts"
-  | "enable"
+  | "enableThroughApi"
 >;

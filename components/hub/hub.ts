@@ -7,9 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { conjurServerInHub, StackSpec } from "../../stacks/spec";
 import { EstatePki } from "../pki";
 import { conjurAuthenticators, enabledAuthenticators } from "../conjur/ids";
-import { JwtKeySource } from "../conjur/authn-jwt";
 import { jwtServerUrl } from "../conjur/cluster-jwt";
-import { buildEstatePolicy, renderPolicy } from "../conjur/policy";
+import { estatePolicyDocuments, renderPolicy } from "../conjur/policy";
 import type { SpokeJwtAuthenticator } from "../spoke/spoke";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
 import { defaultDenySpec } from "../kube";
@@ -38,7 +37,7 @@ export class ConjurHub extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** Authenticators the estate's Conjur server enables. */
   public readonly authenticators: pulumi.Output<string>;
-  /** The policy loaded into root. */
+  /** The policy documents loaded into root, in load order (the base, then one per spoke), as YAML documents. */
   public readonly policy: pulumi.Output<string>;
   public readonly namespace: pulumi.Output<string>;
   /** The primary's Service (oss only: with Enterprise no Conjur server runs in the hub). */
@@ -52,17 +51,15 @@ export class ConjurHub extends pulumi.ComponentResource {
     const inHub = conjurServerInHub(spec);
     const jwtIds = converted.map((s) => s.name);
     const enabled = enabledAuthenticators(inHub ? [HUB_AUTHENTICATOR_ID] : [], jwtIds);
-    const policyText = renderPolicy(
-      buildEstatePolicy({
-        edition: spec.conjur.edition,
-        hubAuthenticator: inHub,
-        spokes: converted.map((s) => ({
-          name: s.name,
-          tenants: s.tenants,
-          jwtKeys: this.keysOf(args, s.name),
-        })),
-      }),
-    );
+    const documents = estatePolicyDocuments({
+      edition: spec.conjur.edition,
+      hubAuthenticator: inHub,
+      spokes: converted.map((s) => ({
+        name: s.name,
+        tenants: s.tenants,
+        jwtKeys: this.jwtOf(args, s.name).keys,
+      })),
+    });
 
     const {
       resource: namespace,
@@ -86,22 +83,26 @@ export class ConjurHub extends pulumi.ComponentResource {
             secrets: this.generated(args),
             authenticators: conjurAuthenticators(enabled),
           })
-        : externalLeader(ctx, conjur.leader, jwtIds);
+        : externalLeader(ctx, conjur.leader);
+    const authnK8s = (id: string) => [{ id, ca: args.pki.authenticatorCa(id) }];
+    const baseText = renderPolicy(documents.base);
+    const spokeTexts = documents.spokes.map((d) => ({ spoke: d.name, text: renderPolicy(d.statements) }));
     conjurPolicyLoad(
       name,
       {
         account: spec.conjurAccount,
         curlImage: spec.images.curl,
-        policyText,
         ...server,
-        // The hub's own (oss), and in enterprise each spoke's: its follower serves authn-k8s/<spoke>
-        // with the CA the Leader holds and replicates to it.
-        authnK8s: [
-          ...(inHub ? [HUB_AUTHENTICATOR_ID] : []),
-          ...(conjur.edition === "enterprise" ? jwtIds : []),
-        ].map((id) => ({ id, ca: args.pki.authenticatorCa(id) })),
-        authnJwt: args.spokeJwt,
         audience: jwtServerUrl(spec),
+        // The hub's own authenticator (oss); in enterprise each spoke's follower serves
+        // authn-k8s/<spoke> with the CA the Leader holds and replicates to it.
+        base: { policyText: baseText, authnK8s: inHub ? authnK8s(HUB_AUTHENTICATOR_ID) : [] },
+        spokes: spokeTexts.map(({ spoke, text }) => ({
+          spoke,
+          policyText: text,
+          authnK8s: conjur.edition === "enterprise" ? authnK8s(spoke) : [],
+          authnJwt: this.jwtOf(args, spoke),
+        })),
       },
       meta,
       { ...nsOpts, dependsOn: [namespace] },
@@ -109,7 +110,7 @@ export class ConjurHub extends pulumi.ComponentResource {
 
     this.url = pulumi.output(jwtServerUrl(spec));
     this.authenticators = pulumi.output(conjurAuthenticators(enabled));
-    this.policy = pulumi.output(policyText);
+    this.policy = pulumi.output([baseText, ...spokeTexts.map((s) => s.text)].join("---\n"));
     this.namespace = namespace.metadata.name;
     if (inHub) this.primaryServiceName = pulumi.output(PRIMARY_SERVICE);
     this.registerOutputs({ url: this.url, authenticators: this.authenticators, policy: this.policy });
@@ -120,9 +121,9 @@ export class ConjurHub extends pulumi.ComponentResource {
     return args.secrets;
   }
 
-  private keysOf(args: ConjurHubArgs, spoke: string): JwtKeySource {
-    const keys = args.spokeJwt.find((j) => j.id === spoke)?.keys;
-    if (!keys) throw new Error(`internal: no authn-jwt key source for spoke ${spoke}`);
-    return keys;
+  private jwtOf(args: ConjurHubArgs, spoke: string): SpokeJwtAuthenticator {
+    const jwt = args.spokeJwt.find((j) => j.id === spoke);
+    if (!jwt) throw new Error(`internal: no authn-jwt authenticator for spoke ${spoke}`);
+    return jwt;
   }
 }

@@ -3,7 +3,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { LeaderSpec } from "../../stacks/spec";
 import { requireSecretConfig } from "../../stacks/load";
-import { authnJwtName } from "../conjur/authn-jwt";
 import { ipBlocks } from "../kube";
 import { HTTPS_PORT } from "../naming";
 import type { HubContext, ServerAccess } from "./context";
@@ -15,7 +14,7 @@ import type { HubContext, ServerAccess } from "./context";
  * configuration or database, not from a pod's environment). Every spoke's own authn-k8s
  * authenticator is enabled on its follower (followers.ts), where it belongs.
  */
-export function externalLeader(ctx: HubContext, leader: LeaderSpec, jwtIds: readonly string[]): ServerAccess {
+export function externalLeader(ctx: HubContext, leader: LeaderSpec): ServerAccess {
   const { name, meta, nsOpts } = ctx;
   const admin = new k8s.core.v1.Secret(
     `${name}-admin`,
@@ -38,6 +37,6 @@ export function externalLeader(ctx: HubContext, leader: LeaderSpec, jwtIds: read
     serverPeers: ipBlocks(leader.cidrs.length ? leader.cidrs : ["0.0.0.0/0"]),
     serverPort: HTTPS_PORT,
     dependsOn: [],
-    enable: jwtIds.map(authnJwtName),
+    enableThroughApi: true,
   };
 }

@@ -566,6 +566,6 @@ export function openSourcePrimary(ctx: HubContext, args: OpenSourcePrimaryArgs):
     serverPort: NGINX_TLS_PORT,
     dependsOn: [bootstrapJob],
     extraScripts: { "bootstrap.sh": buildBootstrapScript() },
-    enable: [],
+    enableThroughApi: false,
   };
 }
