@@ -1,7 +1,13 @@
 // Turns the raw `hubspoke:*` config into one validated, defaulted StackSpec. Every problem is
 // reported with its key path, all at once; callers register no resource unless this succeeds.
 import { z } from "zod";
-import { DEFAULT_IMAGES, ENVIRONMENT_DEFAULTS, MONITORING_DEFAULTS, Resources } from "./defaults";
+import {
+  BACKUP_DEFAULTS,
+  DEFAULT_IMAGES,
+  ENVIRONMENT_DEFAULTS,
+  MONITORING_DEFAULTS,
+  Resources,
+} from "./defaults";
 import {
   ClusterConfig,
   configSchema,
@@ -14,6 +20,7 @@ import {
 import {
   certificateNameCovers,
   cidrsOverlap,
+  isAwsRegion,
   Ipv4Cidr,
   parseDurationSeconds,
   parseIpv4Cidr,
@@ -106,6 +113,33 @@ export interface SpokeSpec {
   readonly monitoring: { readonly exposure: "LoadBalancer" | "ClusterIP"; readonly hostname: string };
 }
 
+/** Scheduled backups of the hub's Conjur database (docs/disaster-recovery.md). */
+export interface BackupSpec {
+  readonly bucket: string;
+  readonly region: string;
+  readonly prefix: string;
+  readonly schedule: string;
+  readonly rpo: string;
+  readonly rpoSeconds: number;
+  readonly retentionDays: number;
+  readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  /** EKS Pod Identity for the hub's EKS cluster, or a Secret holding an AWS credentials file. */
+  readonly credentials:
+    | { readonly kind: "podIdentity"; readonly clusterName: string }
+    | { readonly kind: "secret"; readonly secretName: string };
+  readonly escrow: boolean;
+  readonly endpointCidrs: readonly string[];
+}
+
+/** Route53 failover of the Conjur hostname from the hub to a standby hub. */
+export interface FailoverSpec {
+  readonly zoneId: string;
+  readonly hostname: string;
+  readonly primaryTarget: string;
+  readonly standby: { readonly target: string; readonly region: string };
+  readonly healthCheckPath: string;
+}
+
 export interface StackSpec {
   readonly environment: Environment;
   readonly conjurAccount: string;
@@ -128,6 +162,8 @@ export interface StackSpec {
   };
   readonly protectIrreplaceable: boolean;
   readonly renderYamlToDirectory?: string;
+  readonly backup?: BackupSpec;
+  readonly failover?: FailoverSpec;
 }
 
 export type SpecResult = { ok: true; spec: StackSpec } | { ok: false; errors: ConfigError[] };
@@ -504,6 +540,42 @@ function applyDefaults(c: ParsedConfig): StackSpec {
     },
     protectIrreplaceable: c.protectIrreplaceable ?? d.protectIrreplaceable,
     ...(c.renderYamlToDirectory ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    ...(c.backup ? { backup: backupDefaults(c, c.backup) } : {}),
+    ...(c.failover
+      ? {
+          failover: {
+            zoneId: c.failover.zoneId,
+            hostname: c.failover.hostname ?? advertisedHostname,
+            primaryTarget: c.failover.primaryTarget,
+            // The rules have made sure a standby is declared.
+            standby: c.failover.standby ?? { target: "", region: "" },
+            healthCheckPath: c.failover.healthCheckPath ?? "/",
+          },
+        }
+      : {}),
+  };
+}
+
+function backupDefaults(c: ParsedConfig, b: NonNullable<ParsedConfig["backup"]>): BackupSpec {
+  const d = BACKUP_DEFAULTS[c.environment];
+  const rpo = b.rpo ?? d.rpo;
+  const eks = c.clusters[c.hub.cluster]?.eks;
+  const objectLock = b.objectLock ?? d.objectLock;
+  return {
+    bucket: b.bucket,
+    // The rules have made sure one of the two is an AWS region.
+    region: b.region ?? (isAwsRegion(c.hub.region) ? c.hub.region : ""),
+    prefix: b.prefix ?? `conjur-hub/${c.environment}`,
+    schedule: b.schedule ?? d.schedule,
+    rpo,
+    rpoSeconds: parseDurationSeconds(rpo) ?? 0,
+    retentionDays: b.retentionDays ?? d.retentionDays,
+    ...(objectLock ? { objectLock } : {}),
+    credentials: eks
+      ? { kind: "podIdentity", clusterName: eks.name }
+      : { kind: "secret", secretName: b.credentialsSecret ?? "" },
+    escrow: b.escrow ?? d.escrow,
+    endpointCidrs: b.endpointCidrs ?? ["0.0.0.0/0"],
   };
 }
 

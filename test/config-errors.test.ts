@@ -269,6 +269,121 @@ describe("config errors", () => {
     });
   });
 
+  describe("disaster recovery settings (docs/disaster-recovery.md)", () => {
+    it("a cron schedule the CronJob controller would refuse", () => {
+      for (const [schedule, pattern] of [
+        ["0 */4 * *", /has 4 fields; a cron schedule has 5/],
+        ["61 * * * *", /minute "61" is outside 0-59/],
+        ["0 2 * * MON-FUNDAY", /day of week "MON-FUNDAY" is not a number or name/],
+        ["@fortnightly", /unknown macro/],
+        ["CRON_TZ=UTC 0 2 * * *", /time zone inside the schedule/],
+        ["0 2/0 * * *", /step "0" must be a positive number/],
+      ] as const) {
+        expectError(
+          errorsFor((c) => (c.backup = { ...c.backup, schedule }), "prod"),
+          "backup.schedule",
+          pattern,
+        );
+      }
+    });
+    it("an RPO shorter than the longest gap between scheduled backups, blaming the key the user set", () => {
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * *", rpo: "12h" }), "prod"),
+        "backup.rpo",
+        /12h is shorter than the longest gap between backups of schedule "0 3 \* \* \*" \(1d\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * 1-5" }), "prod"),
+        "backup.schedule",
+        /leaves up to 3d between backups, more than the rpo \(6h, the prod default\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, rpo: "2h" }), "prod"),
+        "backup.rpo",
+        /the prod default\) \(4h\)/,
+      );
+    });
+    it("retention below the Object Lock period", () => {
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, retentionDays: 7 }), "prod"),
+        "backup.retentionDays",
+        /7 is below the Object Lock retention \(30 days, the prod default\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, objectLock: { mode: "GOVERNANCE", days: 60 } }), "prod"),
+        "backup.objectLock.days",
+        /60 exceeds retentionDays \(35, the prod default\)/,
+      );
+    });
+    it("a bucket name S3 would refuse", () => {
+      for (const [bucket, pattern] of [
+        ["Acme-Backups", /not an S3 bucket name/],
+        ["ab", /2 characters long; S3 bucket names have 3 to 63/],
+        ["acme.conjur.backups", /contains a dot/],
+        ["xn--acme-backups", /prefix S3 reserves/],
+        ["acme-backups-s3alias", /suffix S3 reserves/],
+        ["acme_backups", /not an S3 bucket name/],
+      ] as const) {
+        expectError(
+          errorsFor((c) => (c.backup = { ...c.backup, bucket }), "prod"),
+          "backup.bucket",
+          pattern,
+        );
+      }
+    });
+    it("credentials that do not fit the hub, and a bucket without an AWS region", () => {
+      expectError(
+        errorsFor((c) => (c.backup = { ...c.backup, credentialsSecret: "aws" }), "prod"),
+        "backup.credentialsSecret",
+        /ignored: the hub runs on EKS/,
+      );
+      expectError(
+        errorsFor((c) => delete c.backup.credentialsSecret),
+        "backup.credentialsSecret",
+        /required: the hub is not on EKS/,
+      );
+      expectError(
+        errorsFor((c) => (c.backup = { bucket: "acme-dev-backups", credentialsSecret: "aws" }), "dev"),
+        "backup.region",
+        /required: hub.region "local" is not an AWS region/,
+      );
+    });
+    it("a failover record without a standby hub, or for a name the certificates do not cover", () => {
+      expectError(
+        errorsFor((c) => delete c.failover.standby, "prod"),
+        "failover.standby",
+        /required: a failover record needs a standby hub/,
+      );
+      expectError(
+        errorsFor((c) => (c.failover.hostname = "secrets.acme.com"), "prod"),
+        "failover.hostname",
+        /"secrets.acme.com" is not covered by hub.hostnames \(conjur.acme.com, conjur.eu-west-1.acme.com\)/,
+      );
+      expectError(
+        errorsFor((c) => (c.failover.standby.region = "eu-west-1"), "prod"),
+        "failover.standby.region",
+        /does not survive a regional outage/,
+      );
+      expectError(
+        errorsFor((c) => (c.failover.zoneId = "acme.com"), "prod"),
+        "failover.zoneId",
+        /not a Route53 hosted zone id/,
+      );
+    });
+    it("the stack files' own settings pass", () => {
+      for (const stack of ["dev", "staging", "prod"]) {
+        const result = buildStackSpec(project(stack));
+        assert.ok(result.ok, stack);
+      }
+      const prod = buildStackSpec(project("prod"));
+      assert.ok(prod.ok);
+      assert.deepEqual(prod.spec.backup?.credentials, { kind: "podIdentity", clusterName: "prod-mgmt" });
+      assert.deepEqual(prod.spec.backup?.objectLock, { mode: "COMPLIANCE", days: 30 });
+      assert.equal(prod.spec.backup?.rpoSeconds, 6 * 3600);
+      assert.equal(prod.spec.failover?.hostname, "conjur.acme.com");
+    });
+  });
+
   describe("wrong types are wrong types, with the value", () => {
     it("a string for a number, a number for a duration, a map for a list", () => {
       const errors = errorsFor((c) => {
