@@ -11,6 +11,7 @@ import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
 import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./components/observability";
 import { ClusterAudit } from "./components/audit";
+import { HubBackup, HubFailover } from "./components/dr";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
@@ -69,6 +70,23 @@ const hubObservability = new HubObservability("observability-hub", {
   conjurNamespace: hub.namespace,
 });
 
+// ---- Disaster recovery: encrypted backups to S3 with a restore ready to run, Route53 failover ----
+const hubBackup = spec.backup
+  ? new HubBackup(
+      "dr-backup",
+      {
+        spec,
+        provider: connection(spec.hub.cluster).provider,
+        pki,
+        dataKey: conjurSecrets.dataKey,
+      },
+      { dependsOn: [hub, hubObservability] },
+    )
+  : undefined;
+const hubFailover = spec.failover
+  ? new HubFailover("dr-failover", { failover: spec.failover, region: spec.backup?.region ?? "us-east-1" })
+  : undefined;
+
 // ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----
 for (const cluster of clusters.values()) {
   new ClusterAudit(`audit-${cluster.name}`, { provider: cluster.provider }, { dependsOn: [hub, ...spokes] });
@@ -100,3 +118,22 @@ export const federation = pulumi.output(
 );
 export const hubPrometheusUrl = hubObservability.prometheusUrl;
 export const logSinkEndpoint = hubObservability.logSinkEndpoint;
+
+/** Where the hub's backups go and how its hostname fails over (null where the stack has none). */
+export const disasterRecovery = pulumi.output({
+  backupBucket: hubBackup?.bucketName ?? null,
+  backupKmsKeyArn: hubBackup?.kmsKeyArn ?? null,
+  escrowSecretArn: hubBackup?.escrowSecretArn ?? null,
+  failoverHealthCheckId: hubFailover?.healthCheckId ?? null,
+});
+/**
+ * Everything a restore needs besides the backup object, from Pulumi state alone
+ * (`pulumi stack output recoveryKit --show-secrets`; docs/disaster-recovery.md#data-key-rules).
+ */
+export const recoveryKit = pulumi.secret({
+  conjurAccount: spec.conjurAccount,
+  dataKey: conjurSecrets.dataKey,
+  backupPassphrase: hubBackup?.backupPassphrase ?? null,
+  caCertPem: pki.rootCa.certPem,
+  caKeyPem: pki.rootCa.keyPem,
+});

@@ -170,16 +170,26 @@ describe("offline plan", () => {
     });
 
     it("keeps summary.txt's counts", () => {
-      // Retained: only the adopted (imported) namespace; the label patches are deleted on destroy,
-      // which hands the adopted namespaces their own labels back (docs/conversion.md).
+      // Retained: the adopted (imported) namespace, and the backups' storage and escrow, which a
+      // destroy must leave in AWS (docs/disaster-recovery.md); the label patches are deleted on
+      // destroy, which hands the adopted namespaces their own labels back (docs/conversion.md).
       const retained = prodPlan().resources.filter((r) => r.options.retainOnDelete === true);
-      assert.deepEqual(
-        retained.map((r) => r.urn.split("::").pop()),
-        ["spoke-payments-euw1-tenant-payments-namespace"],
-      );
+      assert.deepEqual(retained.map((r) => r.urn.split("::").pop()).sort(), [
+        "dr-backup-bucket",
+        "dr-backup-bucket-policy",
+        "dr-backup-encryption",
+        "dr-backup-escrow",
+        "dr-backup-escrow-version",
+        "dr-backup-kms-key",
+        "dr-backup-lifecycle",
+        "dr-backup-object-lock",
+        "dr-backup-public-access-block",
+        "dr-backup-versioning",
+        "spoke-payments-euw1-tenant-payments-namespace",
+      ]);
       assert.match(
         fs.readFileSync(path.join(tmp, "prod", "summary.txt"), "utf8"),
-        /protected: 9, retained on delete: 1, imported: 1/,
+        /protected: 20, retained on delete: 11, imported: 1/,
       );
     });
   });

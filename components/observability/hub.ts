@@ -7,6 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { convertedSpokes, type StackSpec } from "../../stacks/spec";
 import { requireSecretConfig } from "../../stacks/load";
 import type { EstatePki } from "../pki";
+import { BACKUP_STATE_METRICS } from "../dr/cluster";
+import { BACKUP_NAMES } from "../dr/workloads";
+import { BackupAlertInput, buildBackupAlertRules, buildBackupStateScrapeJob } from "./backup-alerts";
 import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
   defaultDenySpec,
@@ -141,6 +144,7 @@ export class HubObservability extends pulumi.ComponentResource {
     );
 
     const timeoutSeconds = parsePrometheusDuration(spec.monitoring.federationTimeout) / 1000;
+    const backupState = hubBackupState(spec);
     const prometheusYaml = renderPrometheusYaml(
       buildHubPrometheusConfig({
         cluster: hub.cluster,
@@ -172,6 +176,7 @@ export class HubObservability extends pulumi.ComponentResource {
             serverName: serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE)[2],
           },
         },
+        ...(backupState ? { extraScrapeConfigs: [buildBackupStateScrapeJob(backupState)] } : {}),
       }),
     );
     const federationRules = buildHubAlertRules({
@@ -181,7 +186,11 @@ export class HubObservability extends pulumi.ComponentResource {
       oversizedSamples: Math.max(1, Math.floor(spec.monitoring.sampleLimit * 0.8)),
     });
     const rules: RuleFile<AlertingRule> = {
-      groups: [...federationRules.groups, ...buildPrimaryAlertRules({ cluster: hub.cluster }).groups],
+      groups: [
+        ...federationRules.groups,
+        ...buildPrimaryAlertRules({ cluster: hub.cluster }).groups,
+        ...(backupState ? buildBackupAlertRules(backupState).groups : []),
+      ],
     };
     const rulesYaml = renderPrometheusYaml(rules);
     const prometheusConfig = new k8s.core.v1.ConfigMap(
@@ -583,4 +592,17 @@ export class HubObservability extends pulumi.ComponentResource {
       federateJobs: this.federateJobs,
     });
   }
+}
+
+/** What the hub Prometheus watches of the Conjur backups, when the stack makes them. */
+function hubBackupState(spec: StackSpec): BackupAlertInput | undefined {
+  if (!spec.backup) return undefined;
+  return {
+    cluster: spec.hub.cluster,
+    target: BACKUP_STATE_METRICS.target,
+    namespace: CONJUR_NAMESPACE,
+    cronJob: BACKUP_NAMES.cronJob,
+    rpo: spec.backup.rpo,
+    rpoSeconds: spec.backup.rpoSeconds,
+  };
 }
