@@ -343,6 +343,14 @@ export function failoverRules(config: Raw): ConfigError[] {
       message: `"${name}" is not covered by hub.hostnames (${hostnames.join(", ")}): clients reaching either hub by this name would fail TLS verification`,
     });
   }
+  const advertised = str(hub["advertisedHostname"]) ?? hostnames[0];
+  const failoverName = str(given["hostname"]);
+  if (failoverName !== undefined && advertised !== undefined && failoverName !== advertised) {
+    errors.push({
+      path: "failover.hostname",
+      message: `"${failoverName}" is not the name spokes connect to (hub.advertisedHostname: "${advertised}"): failing it over would not move them; fail over that name, or make it the advertised one`,
+    });
+  }
   const standby = record(given["standby"]);
   const hubRegion = str(hub["region"]);
   if (str(standby["region"]) !== undefined && standby["region"] === hubRegion) {

@@ -360,6 +360,11 @@ describe("config errors", () => {
         /"secrets.acme.com" is not covered by hub.hostnames \(conjur.acme.com, conjur.eu-west-1.acme.com\)/,
       );
       expectError(
+        errorsFor((c) => (c.failover.hostname = "conjur.eu-west-1.acme.com"), "prod"),
+        "failover.hostname",
+        /not the name spokes connect to \(hub.advertisedHostname: "conjur.acme.com"\)/,
+      );
+      expectError(
         errorsFor((c) => (c.failover.standby.region = "eu-west-1"), "prod"),
         "failover.standby.region",
         /does not survive a regional outage/,
