@@ -103,6 +103,18 @@ function container(
   };
 }
 
+/** Container names and scripts of each run: the database side (Postgres image) and the S3 side. */
+const STEPS = {
+  backup: {
+    database: { name: "dump", script: SCRIPT_FILES.dump },
+    s3: { name: "upload", script: SCRIPT_FILES.upload },
+  },
+  restore: {
+    database: { name: "restore", script: SCRIPT_FILES.apply },
+    s3: { name: "download", script: SCRIPT_FILES.download },
+  },
+} as const;
+
 /**
  * The pod of one run: `database` (Postgres image: the dump or the restore) and `s3` (AWS CLI:
  * the upload or the download), ordered by making the first an init container.
@@ -152,20 +164,15 @@ function backupPod(input: BackupPodInput, mode: "backup" | "restore") {
   const awsMounts: VolumeMount[] = input.awsCredentialsSecret
     ? [{ name: "aws-credentials", mountPath: PATHS.awsCredentials, readOnly: true }]
     : [];
+  const steps = STEPS[mode];
   const database = container(
-    mode === "backup" ? "dump" : "restore",
+    steps.database.name,
     input.postgresImage,
-    mode === "backup" ? SCRIPT_FILES.dump : SCRIPT_FILES.apply,
+    steps.database.script,
     postgresEnv,
     postgresMounts,
   );
-  const s3 = container(
-    mode === "backup" ? "upload" : "download",
-    input.awsCliImage,
-    mode === "backup" ? SCRIPT_FILES.upload : SCRIPT_FILES.download,
-    awsEnv,
-    awsMounts,
-  );
+  const s3 = container(steps.s3.name, input.awsCliImage, steps.s3.script, awsEnv, awsMounts);
   const [first, second] = mode === "backup" ? [database, s3] : [s3, database];
   const name = mode === "backup" ? BACKUP_NAMES.cronJob : BACKUP_NAMES.restore;
   return {
