@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "./stacks/load";
 import { convertedSpokes } from "./stacks/spec";
-import { ClusterConnection, createClusterConnections } from "./components/clusters";
+import { ClusterConnection, createAwsProviders, createClusterConnections } from "./components/clusters";
 import { EstatePki } from "./components/pki";
 import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
@@ -16,7 +16,9 @@ import { HubBackup, HubFailover } from "./components/dr";
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
 
-const clusters = createClusterConnections(spec);
+// One AWS provider per region, shared by the EKS look-ups and the disaster-recovery resources.
+const awsProviders = createAwsProviders();
+const clusters = createClusterConnections(spec, awsProviders);
 const connection = (name: string): ClusterConnection => {
   const found = clusters.get(name);
   if (!found) throw new Error(`internal: no provider for cluster ${name}`);
@@ -79,12 +81,17 @@ const hubBackup = spec.backup
         provider: connection(spec.hub.cluster).provider,
         pki,
         dataKey: conjurSecrets.dataKey,
+        awsProviders,
       },
       { dependsOn: [hub, hubObservability] },
     )
   : undefined;
 const hubFailover = spec.failover
-  ? new HubFailover("dr-failover", { failover: spec.failover, region: spec.backup?.region ?? "us-east-1" })
+  ? new HubFailover("dr-failover", {
+      failover: spec.failover,
+      // Route53 is global; its calls go through the hub's region.
+      awsProvider: awsProviders(spec.backup?.region ?? spec.failover.standby.region),
+    })
   : undefined;
 
 // ---- Audit: the API server audit policy, shipped to every cluster the stack manages ----

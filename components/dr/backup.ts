@@ -10,7 +10,7 @@ import * as kms from "@pulumi/aws/kms";
 import * as s3 from "@pulumi/aws/s3";
 import { PodIdentityAssociation } from "@pulumi/aws/eks/podIdentityAssociation";
 import * as secretsmanager from "@pulumi/aws/secretsmanager";
-import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import type { AwsProviders } from "../clusters";
 import type { BackupSpec, StackSpec } from "../../stacks/spec";
 import type { EstatePki } from "../pki";
 import { namespacedMeta } from "../kube";
@@ -42,6 +42,8 @@ export interface HubBackupArgs {
   readonly pki: EstatePki;
   /** The Conjur data key (secret), escrowed. */
   readonly dataKey: pulumi.Input<string>;
+  /** The stack's AWS provider of a region (shared with the EKS look-ups). */
+  readonly awsProviders: AwsProviders;
 }
 
 const CONJUR_DATABASE = { user: "conjur", name: "conjur" } as const;
@@ -60,8 +62,7 @@ export class HubBackup extends pulumi.ComponentResource {
     const backup = requireBackup(spec);
     // Backups must outlive any `pulumi destroy` of a prod rehearsal: protected and retained.
     const keep = spec.protectIrreplaceable ? { protect: true, retainOnDelete: true } : {};
-    const aws = new AwsProvider(`${name}-aws`, { region: backup.region }, { parent: this });
-    const awsOpts = { parent: this, provider: aws };
+    const awsOpts = { parent: this, provider: args.awsProviders(backup.region) };
 
     const storage = backupStorage(name, backup, awsOpts, keep);
     const passphrase = new random.RandomPassword(
@@ -70,7 +71,10 @@ export class HubBackup extends pulumi.ComponentResource {
       { parent: this, ...(spec.protectIrreplaceable ? { protect: true } : {}) },
     );
     if (backup.credentials.kind === "podIdentity")
-      podIdentity(name, spec, backup, storage.key.arn, { parent: this });
+      podIdentity(name, backup, storage.key.arn, {
+        parent: this,
+        provider: args.awsProviders(spec.clusters[spec.hub.cluster]?.eks?.region ?? backup.region),
+      });
     const escrow = backup.escrow
       ? escrowSecret(name, spec, args, storage.key.arn, passphrase.result, { ...awsOpts, ...keep })
       : undefined;
@@ -179,22 +183,18 @@ function backupStorage(
 /** A role only the backup's ServiceAccount can assume (EKS Pod Identity), limited to the prefix and the key. */
 function podIdentity(
   name: string,
-  spec: StackSpec,
   backup: BackupSpec,
   kmsKeyArn: pulumi.Output<string>,
   opts: pulumi.CustomResourceOptions,
 ) {
   if (backup.credentials.kind !== "podIdentity") return;
-  const eks = spec.clusters[spec.hub.cluster]?.eks;
-  const eksAws = new AwsProvider(`${name}-aws-eks`, { region: eks?.region ?? backup.region }, opts);
-  const eksOpts = { ...opts, provider: eksAws };
   const role = new iam.Role(
     `${name}-role`,
     {
       description: `hubspoke: Conjur hub backups, ServiceAccount ${CONJUR_NAMESPACE}/${BACKUP_NAMES.serviceAccount}`,
       assumeRolePolicy: renderPolicy(buildPodIdentityTrustPolicy()),
     },
-    eksOpts,
+    opts,
   );
   new iam.RolePolicy(
     `${name}-role-policy`,
@@ -204,7 +204,7 @@ function podIdentity(
         renderPolicy(buildBackupRolePolicy({ bucket: backup.bucket, prefix: backup.prefix, kmsKeyArn: arn })),
       ),
     },
-    eksOpts,
+    opts,
   );
   new PodIdentityAssociation(
     `${name}-pod-identity`,
@@ -214,7 +214,7 @@ function podIdentity(
       serviceAccount: BACKUP_NAMES.serviceAccount,
       roleArn: role.arn,
     },
-    eksOpts,
+    opts,
   );
 }
 

@@ -3,14 +3,14 @@
 // when the primary hub's check fails, Route53 answers with the standby hub's load balancer.
 import * as pulumi from "@pulumi/pulumi";
 import * as route53 from "@pulumi/aws/route53";
-import { Provider as AwsProvider } from "@pulumi/aws/provider";
+import type { Provider as AwsProvider } from "@pulumi/aws/provider";
 import type { FailoverSpec } from "../../stacks/spec";
 import { HTTPS_PORT } from "../naming";
 
 export interface HubFailoverArgs {
   readonly failover: FailoverSpec;
-  /** Where the health check and records are managed from (Route53 is global). */
-  readonly region: string;
+  /** The AWS provider the health check and records are managed through (Route53 is global). */
+  readonly awsProvider: AwsProvider;
 }
 
 /** Short TTLs: a resolver follows a failover within a minute of Route53 switching. */
@@ -25,8 +25,7 @@ export class HubFailover extends pulumi.ComponentResource {
   constructor(name: string, args: HubFailoverArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:dr:HubFailover", name, {}, opts);
     const f = args.failover;
-    const aws = new AwsProvider(`${name}-aws`, { region: args.region }, { parent: this });
-    const awsOpts = { parent: this, provider: aws };
+    const awsOpts = { parent: this, provider: args.awsProvider };
     // `/` through the TLS front reaches Conjur itself (nginx's own health path answers even when
     // Conjur is down). Route53's checkers connect from the internet: see docs/disaster-recovery.md#failover.
     const healthCheck = new route53.HealthCheck(
