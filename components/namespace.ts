@@ -2,8 +2,8 @@
 // its objects wait for it, their metadata, and their NetworkPolicies.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { namespacedMeta, PodSecurityLevel, podSecurityLabels } from "./kube";
-import { LABEL_PART_OF, PART_OF } from "./naming";
+import { authenticatorRbacRules, namespacedMeta, PodSecurityLevel, podSecurityLabels } from "./kube";
+import { LABEL_PART_OF, PART_OF, workloadLabels } from "./naming";
 
 export type ObjectMeta = ReturnType<ReturnType<typeof namespacedMeta>>;
 
@@ -52,4 +52,22 @@ export function managedNamespace(
     opts,
   );
   return { resource, opts: { ...opts, dependsOn: [resource] }, meta: namespacedMeta(args.name) };
+}
+
+/**
+ * The ClusterRole holding exactly what authn-k8s needs to check a cluster's pods (read, and exec to
+ * inject the client certificate), `hubspoke-conjur-authenticator`; bound where the server needs it.
+ */
+export function authenticatorClusterRole(resourceName: string, opts: pulumi.CustomResourceOptions) {
+  return new k8s.rbac.v1.ClusterRole(
+    resourceName,
+    {
+      metadata: {
+        name: "hubspoke-conjur-authenticator",
+        labels: workloadLabels("conjur-authenticator", "rbac"),
+      },
+      rules: authenticatorRbacRules(),
+    },
+    opts,
+  );
 }

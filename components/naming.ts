@@ -5,13 +5,12 @@
 // The names the stack spec also validates against are defined below it, in stacks/reserved.ts.
 export {
   CONJUR_NAMESPACE,
+  GITOPS_NAMESPACE,
   HUB_AUTHENTICATOR_ID,
   LOGGING_NAMESPACE,
   MONITORING_NAMESPACE,
+  OBJECT_PREFIX,
 } from "../stacks/reserved";
-
-/** Prefix of every object the stack creates in a namespace it does not own (tenants). */
-export const OBJECT_PREFIX = "hubspoke-";
 
 export const PRIMARY_SERVICE = "conjur-primary";
 export const PRIMARY_EXTERNAL_SERVICE = "conjur-primary-external";
@@ -29,6 +28,12 @@ export const NGINX_TLS_PORT = 9443;
 export const CONJUR_HTTP_PORT = 8080;
 export const POSTGRES_PORT = 5432;
 export const FOLLOWER_HTTPS_PORT = 443;
+/**
+ * The ports each follower kind's pods listen on: NetworkPolicies match the pod's port, not the
+ * Service's. The Kubernetes Follower's nginx listens on 9443 behind Service port 443 (CyberArk's
+ * conjurdemos/conjur-intro `conjur-follower-node-port.yaml` targets 9443); the appliance on 443.
+ */
+export const FOLLOWER_POD_HTTPS_PORT = { kubernetes: 9443, appliance: 443 } as const;
 
 export const CLUSTER_DOMAIN = "cluster.local";
 

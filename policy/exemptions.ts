@@ -17,6 +17,12 @@ export interface Exemption {
 }
 
 const fluentBitWaivedChecks: readonly PodSecurityCheck[] = ["hostPath", "runAsNonRoot", "runAsUser"];
+const applianceWaivedChecks: readonly PodSecurityCheck[] = [
+  "runAsNonRoot",
+  "runAsUser",
+  "capabilities",
+  "seccompProfile",
+];
 
 export const exemptions: readonly Exemption[] = [
   {
@@ -30,6 +36,21 @@ export const exemptions: readonly Exemption[] = [
       "pod-security privileged. It must still drop all capabilities, forbid privilege escalation, use " +
       "the RuntimeDefault seccomp profile and stay off the host network, PID and IPC namespaces.",
     waive: fluentBitWaivedChecks,
+  },
+  {
+    rule: "pod-security-restricted",
+    kind: "Deployment",
+    namespace: "conjur-system",
+    name: "conjur-follower",
+    reason:
+      "Only with conjur.follower.kind appliance (the default Kubernetes Follower is non-root and meets " +
+      "restricted). The Conjur Enterprise appliance starts its init system under keyctl, then evoke and " +
+      "its services, as root, and needs the AUDIT_WRITE capability (CyberArk's kubernetes-conjur-deploy " +
+      "adds it; its OpenShift SCC allows RunAsAny and AUDIT_WRITE). Its seccomp profile is left unset " +
+      "because runtime default profiles block keyctl, which the appliance's start script calls. The " +
+      "namespace is labelled pod-security baseline, which allows all of this. The seed fetcher init " +
+      "container still drops all capabilities, forbids escalation and keeps a read-only root filesystem.",
+    waive: applianceWaivedChecks,
   },
   {
     rule: "read-only-root-filesystem",

@@ -9,16 +9,19 @@ export interface Resources {
   readonly memoryLimit: string;
 }
 
+/** Images with a public default; `appliance` has none (licensed, from CyberArk). */
+export type PublicImageKey = Exclude<ImageKey, "appliance">;
+
 /** Pinned defaults; every one can be overridden under `images`. */
-export const DEFAULT_IMAGES: Readonly<Record<ImageKey, string>> = {
+export const DEFAULT_IMAGES: Readonly<Record<PublicImageKey, string>> = {
   // Conjur Open Source server (the hub's primary): `conjurctl server`.
   conjur: "cyberark/conjur:1.21.1",
   // Unprivileged nginx (listens on a high port, runs as uid 101) terminates TLS in front of Conjur.
   nginx: "nginxinc/nginx-unprivileged:1.27.4-alpine",
   postgres: "postgres:15.10",
-  // Followers exist only in the Enterprise appliance: push it to your registry and set images.follower.
-  follower: "registry.example.com/cyberark/conjur-appliance:13.5.0",
-  seedFetcher: "cyberark/dap-seedfetcher:0.6.1",
+  // Appliance followers only (conjur.follower.kind appliance). A tag seen in CyberArk's public material
+  // (docs/architecture.md: which seed-fetcher releases take AUTHENTICATOR=authn-jwt was not verifiable).
+  seedFetcher: "cyberark/dap-seedfetcher:0.3.0",
   // The policy-load Job speaks Conjur's REST API with curl (no CLI flag drift between versions).
   curl: "curlimages/curl:8.11.1",
   prometheus: "prom/prometheus:v2.53.3",

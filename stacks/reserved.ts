@@ -12,6 +12,8 @@ export const CONJUR_NAMESPACE = "conjur-system";
  */
 export const MONITORING_NAMESPACE = "hubspoke-monitoring";
 export const LOGGING_NAMESPACE = "hubspoke-logging";
+/** On spokes not on EKS: Argo CD's ServiceAccount and its token (docs/gitops.md). */
+export const GITOPS_NAMESPACE = "hubspoke-gitops";
 
 /** Namespaces a tenant may not claim: Kubernetes' own and the ones this stack manages. */
 export const RESERVED_NAMESPACES: readonly string[] = [
@@ -22,7 +24,11 @@ export const RESERVED_NAMESPACES: readonly string[] = [
   CONJUR_NAMESPACE,
   MONITORING_NAMESPACE,
   LOGGING_NAMESPACE,
+  GITOPS_NAMESPACE,
 ];
+
+/** Prefix of every object the stack creates in a namespace it does not own (tenants). */
+export const OBJECT_PREFIX = "hubspoke-";
 
 /** The hub's own authenticator id (authn-k8s/hub); a spoke may not take it as its name. */
 export const HUB_AUTHENTICATOR_ID = "hub";

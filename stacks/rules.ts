@@ -7,13 +7,14 @@ import type { Environment } from "./schema";
 import type { ConfigError } from "./errors";
 import { certificateNameCovers, isAwsRegion, parseDurationSeconds, quantityValue } from "./validators";
 
-type Raw = Readonly<Record<string, unknown>>;
+export type Raw = Readonly<Record<string, unknown>>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+/** Readers of the raw config: a value of the expected shape, or an empty one. */
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-const record = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+export const record = (v: unknown): Record<string, unknown> => (isRecord(v) ? v : {});
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 function environmentOf(config: Raw): Environment | undefined {
   const env = config["environment"];

@@ -117,7 +117,8 @@ export const imagesSchema = z.strictObject({
   conjur: image.optional(),
   nginx: image.optional(),
   postgres: image.optional(),
-  follower: image.optional(),
+  /** Conjur Enterprise appliance (licensed, from CyberArk): appliance followers. */
+  appliance: image.optional(),
   seedFetcher: image.optional(),
   curl: image.optional(),
   prometheus: image.optional(),
@@ -369,8 +370,21 @@ export const tenantSchema = z.strictObject({
   applications: z.array(applicationSchema).default([]),
   /** Preflight findings this tenant accepts (an `enforce` stage refuses any other). */
   acknowledge: z.array(acknowledgementSchema).default([]),
-  /** External Secrets Operator objects for the tenant (not supported yet: see docs/conversion.md). */
-  externalSecrets: z.boolean().default(false),
+  /**
+   * External Secrets Operator: a SecretStore per application service account and an ExternalSecret per
+   * declared secret (`true`, or settings for this tenant). See docs/configuration.md.
+   */
+  externalSecrets: z
+    .union([z.boolean(), z.strictObject({ refreshInterval: duration.optional() })])
+    .default(false),
+});
+
+const iamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "not an IAM role ARN");
+
+/** How Argo CD on the hub reaches an EKS spoke: `awsAuthConfig` with this role (docs/gitops.md). */
+export const spokeArgoCdSchema = z.strictObject({
+  /** IAM role Argo CD's management role assumes for this cluster; it gets an EKS access entry here. */
+  roleArn: iamRoleArn.optional(),
 });
 
 export const spokeSchema = z.strictObject({
@@ -393,9 +407,26 @@ export const spokeSchema = z.strictObject({
       externalHostnames: z.array(hostname).default([]),
     })
     .default({ externalHostnames: [] }),
+  /**
+   * How Conjur checks this cluster's service-account tokens (authn-jwt/<spoke>). Defaults: on EKS the
+   * cluster's OIDC issuer and its `/keys`; otherwise `https://kubernetes.default.svc.cluster.local`
+   * and the API server's `/openid/v1/jwks` (trusted through the cluster CA).
+   */
+  jwt: z
+    .strictObject({
+      /** `iss` of the cluster's service-account tokens (`kubectl get --raw /.well-known/openid-configuration`). */
+      issuer: z.string().min(1).optional(),
+      /** Where Conjur fetches the token-signing keys (https). */
+      jwksUri: z.url({ protocol: /^https$/, error: "not an https:// URL" }).optional(),
+      /** The keys themselves, a JWKS document (`kubectl get --raw /openid/v1/jwks`), when Conjur cannot reach them. */
+      publicKeys: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Onboarding settings every tenant of this spoke starts from (a tenant's own value wins; lists add up). */
   tenantDefaults: tenantDefaultsSchema.optional(),
   tenants: z.array(tenantSchema).default([]),
+  /** Argo CD registration of this spoke (with gitops.argocd.enabled). */
+  argocd: spokeArgoCdSchema.optional(),
   monitoring: z
     .strictObject({
       /** How the hub reaches this spoke's Prometheus: a LoadBalancer Service, or ClusterIP behind your own route. */
@@ -550,12 +581,97 @@ export const failoverSchema = z.strictObject({
     .optional(),
 });
 
+/** The External Secrets Operator on the spokes (a prerequisite, like Argo CD on the hub). */
+export const externalSecretsSchema = z.strictObject({
+  /** Namespace ESO's controller runs in on every spoke. */
+  namespace: dnsLabel.default("external-secrets"),
+  /** Labels of ESO's controller pods (the Helm chart's default), for the NetworkPolicy peer. */
+  controllerLabels: podSelector.default({ "app.kubernetes.io/name": "external-secrets" }),
+  /** How often each ExternalSecret re-reads Conjur (a tenant may override it). */
+  refreshInterval: duration.default("1h"),
+});
+
+/** Registration of converted spokes with the Argo CD that runs on the hub (docs/gitops.md). */
+export const argocdSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Namespace Argo CD runs in on the hub (a prerequisite: the stack does not install Argo CD). */
+  namespace: dnsLabel.optional(),
+  /** Where Argo CD may deploy on a spoke: its tenant namespaces (default) or every namespace but the protected ones. */
+  access: z.enum(["tenants", "all-namespaces"]).default("tenants"),
+  /** Git repository the ApplicationSet deploys from: one directory per spoke, `<path>/<spoke>`. */
+  repoURL: z
+    .string()
+    .regex(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, "not a Git repository URL (https://, ssh:// or git@)")
+    .optional(),
+  targetRevision: z.string().min(1).default("HEAD"),
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "not a relative directory path")
+    .refine((v) => !v.split("/").includes(".."), "must stay inside the repository (no '..')")
+    .default("spokes"),
+});
+
+export const gitopsSchema = z.strictObject({ argocd: argocdSchema.optional() });
+
+const pem = z
+  .string()
+  .refine(
+    (v) => /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(v),
+    "not a PEM certificate",
+  );
+
+/**
+ * The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement, and the only one
+ * this stack supports: docs/architecture.md, "Conjur topology"). The stack manages its policy,
+ * authenticators and seeds through its API.
+ */
+export const leaderSchema = z.strictObject({
+  placement: z.literal("external", {
+    error: 'expected "external" (a Leader in the hub cluster is not supported)',
+  }),
+  /** https URL of the Leader or its load balancer, as followers and the policy-load Job reach it. */
+  url: z.url({ protocol: /^https$/, error: "not an https:// URL" }),
+  /** PEM of the CA that issued the Leader's certificate (public). */
+  caCertificate: pem,
+  /** Config key (set with --secret) holding the Leader's admin password: policy load and authenticators. */
+  adminPasswordSecret: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "not a config key name (letters, digits, '_' and '-')"),
+  /** The Leader's addresses, for egress policies (default: any address, on the Leader's ports only). */
+  cidrs: z.array(cidr).min(1).optional(),
+});
+
+export const CONJUR_EDITIONS = ["oss", "enterprise"] as const;
+export const FOLLOWER_KINDS = ["kubernetes", "appliance"] as const;
+
+export const conjurSchema = z.strictObject({
+  /** oss: Conjur Open Source on the hub, no followers. enterprise: a Leader and a follower per spoke. */
+  edition: z.enum(CONJUR_EDITIONS, { error: 'expected "oss" or "enterprise"' }).default("oss"),
+  leader: leaderSchema.optional(),
+  follower: z
+    .strictObject({
+      /** kubernetes: CyberArk's Kubernetes Follower (operator + ConjurFollower, non-root); appliance: the seed-fetched appliance. */
+      kind: z.enum(FOLLOWER_KINDS, { error: 'expected "kubernetes" or "appliance"' }).optional(),
+      /** Registry path and version of the Kubernetes Follower images (licensed, from CyberArk). */
+      images: z
+        .strictObject({
+          registry: z
+            .string()
+            .regex(/^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9._-]+)*$/, "not a registry path (host[:port]/path)"),
+          version: z.string().regex(/^[0-9]+\.[0-9]+(\.[0-9]+)?$/, "not a version (for example 2.6.0)"),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
 /** Every `hubspoke:` key the program reads; any other key is an error (a typo must not pass). */
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
   conjurAccount: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, "not a Conjur account name (letters, digits, '_' and '-')"),
+  conjur: conjurSchema.default({ edition: "oss" }),
   clusters: z.record(dnsLabel, clusterSchema),
   hub: hubSchema,
   spokes: z.array(spokeSchema).default([]),
@@ -567,6 +683,12 @@ export const configSchema = z.strictObject({
   backup: backupSchema.optional(),
   /** Route53 failover of the Conjur hostname to a standby hub (off when absent). */
   failover: failoverSchema.optional(),
+  gitops: gitopsSchema.default({}),
+  externalSecrets: externalSecretsSchema.default({
+    namespace: "external-secrets",
+    controllerLabels: { "app.kubernetes.io/name": "external-secrets" },
+    refreshInterval: "1h",
+  }),
   /** Protect the data key and CAs from deletion (default: true in prod). */
   protectIrreplaceable: z.boolean().optional(),
   /** Write manifests to this directory instead of applying them (secrets land on disk in clear). */
@@ -579,9 +701,13 @@ export type ResourcesConfig = z.output<typeof resourcesSchema>;
 export type TenantConfig = z.output<typeof tenantSchema>;
 export type ApplicationConfig = z.output<typeof applicationSchema>;
 export type ClusterConfig = z.output<typeof clusterSchema>;
+export type ConjurConfig = z.output<typeof conjurSchema>;
+export type LeaderConfig = z.output<typeof leaderSchema>;
 export type TenantDefaultsConfig = z.output<typeof tenantDefaultsSchema>;
 export type NetworkConfig = z.output<typeof networkConfigSchema>;
 export type NetworkPortConfig = z.output<typeof networkPortSchema>;
 export type BackupConfig = z.output<typeof backupSchema>;
 export type FailoverConfig = z.output<typeof failoverSchema>;
+export type ExternalSecretsConfig = z.output<typeof externalSecretsSchema>;
+export type ArgoCdConfig = z.output<typeof argocdSchema>;
 export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

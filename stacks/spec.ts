@@ -6,13 +6,14 @@ import {
   DEFAULT_IMAGES,
   ENVIRONMENT_DEFAULTS,
   MONITORING_DEFAULTS,
+  PublicImageKey,
   Resources,
 } from "./defaults";
 import {
   ClusterConfig,
+  ConjurConfig,
   configSchema,
   Environment,
-  ImageKey,
   ParsedConfig,
   ResourcesConfig,
   TenantConfig,
@@ -25,9 +26,19 @@ import {
   parseDurationSeconds,
   parseIpv4Cidr,
 } from "./validators";
-import { HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
+import { CONJUR_NAMESPACE, HUB_AUTHENTICATOR_ID, RESERVED_NAMESPACES } from "./reserved";
+
+/** The follower Service's in-cluster name on every enterprise spoke (its certificate covers it). */
+export const FOLLOWER_SERVICE_FQDN = `conjur-follower.${CONJUR_NAMESPACE}.svc.cluster.local`;
 import { referencedSecretKeys, secretValueErrors } from "./config-keys";
 import { crossFieldRuleErrors } from "./rules";
+import {
+  ExternalSecretsSpec,
+  externalSecretsRuleErrors,
+  resolveTenantExternalSecrets,
+  TenantExternalSecrets,
+} from "./external-secrets";
+import { ArgoCdCredentials, ArgoCdSpec, argocdCredentials, gitopsRuleErrors, resolveArgoCd } from "./gitops";
 import { ConfigError, formatConfigError, formatPath } from "./errors";
 import {
   Acknowledgement,
@@ -74,6 +85,47 @@ export type LogSinkSpec =
       readonly credentialsSecret: string;
     };
 
+/** The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement). */
+export interface LeaderSpec {
+  readonly placement: "external";
+  /** https URL and host name of the Leader (or its load balancer). */
+  readonly url: string;
+  readonly hostname: string;
+  /** PEM of the CA that issued the Leader's certificate. */
+  readonly caCertificate: string;
+  /** Config key holding the admin password (secret). */
+  readonly adminPasswordSecret: string;
+  /** The Leader's addresses for egress policies; empty means any address (ports still limited). */
+  readonly cidrs: readonly string[];
+}
+
+/** The Kubernetes Follower's container images, as CyberArk names them under one registry path. */
+export const KUBERNETES_FOLLOWER_IMAGES = {
+  conjur: "conjur-kubernetes-follower-conjur",
+  info: "conjur-kubernetes-follower-info",
+  nginx: "conjur-kubernetes-follower-nginx",
+  postgres: "conjur-kubernetes-follower-postgres",
+  configurator: "conjur-kubernetes-follower-configurator",
+  syslogNg: "conjur-kubernetes-follower-syslog-ng",
+  failoverRebaser: "conjur-kubernetes-follower-failover-rebaser",
+} as const;
+export type KubernetesFollowerImages = Readonly<Record<keyof typeof KUBERNETES_FOLLOWER_IMAGES, string>>;
+
+export type FollowerSpec =
+  { readonly kind: "kubernetes"; readonly images: KubernetesFollowerImages } | { readonly kind: "appliance" };
+
+/** The Conjur topology (docs/architecture.md, "Conjur topology"). */
+export type ConjurSpec =
+  | { readonly edition: "oss" }
+  | { readonly edition: "enterprise"; readonly leader: LeaderSpec; readonly follower: FollowerSpec };
+
+/** How Conjur checks a spoke's service-account tokens; unset values are derived from the cluster. */
+export interface SpokeJwtSpec {
+  readonly issuer?: string;
+  readonly jwksUri?: string;
+  readonly publicKeys?: string;
+}
+
 export interface ApplicationSpec {
   readonly name: string;
   readonly serviceAccount: string;
@@ -88,7 +140,8 @@ export interface TenantSpec {
   readonly quota?: TenantConfig["quota"];
   readonly limits?: TenantConfig["limits"];
   readonly applications: readonly ApplicationSpec[];
-  readonly externalSecrets: boolean;
+  /** External Secrets Operator objects for the tenant's application secrets, or false. */
+  readonly externalSecrets: TenantExternalSecrets;
   /** Onboarding and isolation, resolved from the tenant, its spoke's tenantDefaults and the built-ins. */
   readonly stage: TenantStage;
   /** Preflight findings the tenant accepts. */
@@ -110,7 +163,10 @@ export interface SpokeSpec {
     readonly externalHostnames: readonly string[];
   };
   readonly tenants: readonly TenantSpec[];
+  readonly jwt: SpokeJwtSpec;
   readonly monitoring: { readonly exposure: "LoadBalancer" | "ClusterIP"; readonly hostname: string };
+  /** How Argo CD on the hub authenticates to this spoke (used with gitops.argocd). */
+  readonly argocd: ArgoCdCredentials;
 }
 
 /** Scheduled backups of the hub's Conjur database (docs/disaster-recovery.md). */
@@ -143,11 +199,12 @@ export interface FailoverSpec {
 export interface StackSpec {
   readonly environment: Environment;
   readonly conjurAccount: string;
+  readonly conjur: ConjurSpec;
   readonly clusters: Readonly<Record<string, ClusterConfig>>;
   readonly hub: HubSpec;
   readonly spokes: readonly SpokeSpec[];
   readonly conversionPhase: number;
-  readonly images: Readonly<Record<ImageKey, string>>;
+  readonly images: Readonly<Record<PublicImageKey, string>> & { readonly appliance?: string };
   readonly certificates: {
     readonly caValidityHours: number;
     readonly validityHours: number;
@@ -164,6 +221,10 @@ export interface StackSpec {
   readonly renderYamlToDirectory?: string;
   readonly backup?: BackupSpec;
   readonly failover?: FailoverSpec;
+  /** The External Secrets Operator on the spokes (used by tenants that opt in). */
+  readonly externalSecrets: ExternalSecretsSpec;
+  /** Argo CD registration of converted spokes; undefined when off. */
+  readonly argocd?: ArgoCdSpec;
 }
 
 export type SpecResult = { ok: true; spec: StackSpec } | { ok: false; errors: ConfigError[] };
@@ -215,7 +276,7 @@ export function buildStackSpec(
     }
     schemaInput[key] = value;
   }
-  errors.push(...legacyTenantKeys(schemaInput));
+  errors.push(...legacyTenantKeys(schemaInput), ...legacyImageKeys(schemaInput));
   if (options.secretKeys) errors.push(...secretValueErrors(config, options.secretKeys));
   const parsed = configSchema.safeParse(schemaInput, { reportInput: true });
   if (!parsed.success) {
@@ -229,7 +290,12 @@ export function buildStackSpec(
       }
     }
   }
-  errors.push(...crossFieldErrors(config), ...crossFieldRuleErrors(config));
+  errors.push(
+    ...crossFieldErrors(config),
+    ...crossFieldRuleErrors(config),
+    ...gitopsRuleErrors(config),
+    ...externalSecretsRuleErrors(config),
+  );
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   return { ok: true, spec: applyDefaults(parsed.data) };
 }
@@ -267,6 +333,22 @@ function legacyTenantKeys(input: Record<string, unknown>): ConfigError[] {
     return { ...spoke, tenants };
   });
   return errors;
+}
+
+/** `images.follower` became `images.appliance` (the same image serves the in-hub Leader). */
+function legacyImageKeys(input: Record<string, unknown>): ConfigError[] {
+  const images = input["images"];
+  if (!isRecord(images) || images["follower"] === undefined) return [];
+  const copy = { ...images };
+  delete copy["follower"];
+  input["images"] = copy;
+  return [
+    {
+      path: "images.follower",
+      message:
+        "renamed to images.appliance (the Conjur Enterprise appliance image, for an in-hub Leader and appliance followers); followers exist only with conjur.edition: enterprise",
+    },
+  ];
 }
 
 // ---- cross-field rules, run on the raw input so they report alongside the schema's errors ----
@@ -315,13 +397,34 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
     if (!isRecord(s)) return;
     useCluster(`spokes[${i}].cluster`, s["cluster"]);
     const cluster = clusters[str(s["cluster"]) ?? ""];
-    if (isRecord(cluster) && cluster["eks"] === undefined && cluster["apiServer"] === undefined) {
+    const jwt = isRecord(s["jwt"]) ? s["jwt"] : {};
+    const keysGiven = jwt["jwksUri"] !== undefined || jwt["publicKeys"] !== undefined;
+    if (
+      isRecord(cluster) &&
+      cluster["eks"] === undefined &&
+      cluster["apiServer"] === undefined &&
+      !keysGiven
+    ) {
       err(
         `clusters.${str(s["cluster"])}.apiServer`,
-        "required for a spoke cluster not on EKS: the hub's Conjur checks that cluster's pods through this URL",
+        `required for a spoke cluster not on EKS unless spokes[${i}].jwt gives jwksUri or publicKeys: Conjur fetches the cluster's token-signing keys from <apiServer>/openid/v1/jwks`,
+      );
+    }
+    if (jwt["jwksUri"] !== undefined && jwt["publicKeys"] !== undefined) {
+      err(
+        `spokes[${i}].jwt`,
+        "give jwksUri or publicKeys, not both (Conjur refuses an authenticator with both)",
+      );
+    }
+    const keys = str(jwt["publicKeys"]);
+    if (keys !== undefined && !isJwks(keys)) {
+      err(
+        `spokes[${i}].jwt.publicKeys`,
+        'not a JWKS document: expected JSON {"keys": [...]} as `kubectl get --raw /openid/v1/jwks` prints it',
       );
     }
   });
+  errors.push(...conjurErrors(config));
 
   // Unique names: spokes in the stack, tenants in a spoke, applications in a tenant.
   const firstIndex = new Map<string, number>();
@@ -345,12 +448,6 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
       else tenantIndex.set(tenant, j);
       if (RESERVED_NAMESPACES.includes(tenant))
         err(path, `"${tenant}" is a system or hubspoke namespace, not a tenant`);
-      if (isRecord(t) && t["externalSecrets"] === true) {
-        err(
-          `spokes[${i}].tenants[${j}].externalSecrets`,
-          "not supported yet: External Secrets Operator's Conjur provider logs in with an API key or authn-jwt, not authn-k8s",
-        );
-      }
       const defaults = isRecord(s["tenantDefaults"]) ? s["tenantDefaults"] : {};
       const onboarding = (v: unknown) => (isRecord(v) ? v["conjur"] : undefined);
       const conjur =
@@ -440,6 +537,105 @@ function crossFieldErrors(config: Readonly<Record<string, unknown>>): ConfigErro
   return errors;
 }
 
+function isJwks(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isRecord(parsed) && Array.isArray(parsed["keys"]) && parsed["keys"].length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The Conjur topology's cross-field rules: what each edition, Leader placement and follower kind needs. */
+function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const err = (path: string, message: string) => errors.push({ path, message });
+  const conjur = isRecord(config["conjur"]) ? config["conjur"] : {};
+  const images = isRecord(config["images"]) ? config["images"] : {};
+  const edition = conjur["edition"] ?? "oss";
+  if (edition !== "oss" && edition !== "enterprise") return errors; // the schema reports the value
+  const leader = isRecord(conjur["leader"]) ? conjur["leader"] : undefined;
+  const follower = isRecord(conjur["follower"]) ? conjur["follower"] : undefined;
+  if (edition === "oss") {
+    if (leader)
+      err(
+        "conjur.leader",
+        "only for edition enterprise: Conjur Open Source has no Leader, followers or seeds",
+      );
+    if (follower)
+      err("conjur.follower", "only for edition enterprise: with Conjur Open Source spokes have no follower");
+    return errors;
+  }
+  // The stack backs up and fails over the Open Source hub it runs; an external Leader is outside the
+  // estate and has its own (docs/disaster-recovery.md#rpo-and-rto-per-edition).
+  if (config["backup"] !== undefined)
+    err(
+      "backup",
+      "only for edition oss: with enterprise the Leader's database is outside the hub, back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
+    );
+  if (config["failover"] !== undefined)
+    err(
+      "failover",
+      "only for edition oss: with enterprise the Leader fails over to its Standby by CyberArk's own procedure, and followers follow the Leader's name (docs/disaster-recovery.md)",
+    );
+  if (!leader) {
+    err(
+      "conjur.leader",
+      "required for edition enterprise: the external Leader (placement: external, url, caCertificate, adminPasswordSecret)",
+    );
+  } else {
+    const key = str(leader["adminPasswordSecret"]);
+    if (key !== undefined && config[key] === undefined)
+      err(
+        "conjur.leader.adminPasswordSecret",
+        `config key "${key}" is not set (pulumi config set --secret ${key} ...)`,
+      );
+  }
+  const kind = follower?.["kind"] ?? "kubernetes";
+  if (kind === "appliance" && images["appliance"] === undefined) {
+    err(
+      "images.appliance",
+      "required for conjur.follower.kind appliance: the Conjur Enterprise appliance image from your registry",
+    );
+  }
+  if (kind === "kubernetes" && follower?.["images"] === undefined) {
+    err(
+      "conjur.follower.images",
+      "required for the Kubernetes Follower (conjur.follower.kind kubernetes, the default): registry and version of the follower images you pushed from CyberArk's download",
+    );
+  }
+  return errors;
+}
+
+/** Resolves the Conjur topology; the cross-field rules have checked what each choice needs. */
+function conjurSpec(c: ConjurConfig, appliance: string | undefined): ConjurSpec {
+  if (c.edition === "oss") return { edition: "oss" };
+  const given = c.leader;
+  if (!given) throw new Error("internal: enterprise without a leader passed validation");
+  const leader: LeaderSpec = {
+    placement: "external",
+    url: given.url.replace(/\/+$/, ""),
+    hostname: new URL(given.url).host,
+    caCertificate: given.caCertificate,
+    adminPasswordSecret: given.adminPasswordSecret,
+    cidrs: given.cidrs ?? [],
+  };
+  const kind = c.follower?.kind ?? "kubernetes";
+  if (kind === "appliance") {
+    if (appliance === undefined) throw new Error("internal: appliance follower without an image");
+    return { edition: "enterprise", leader, follower: { kind } };
+  }
+  const source = c.follower?.images;
+  if (!source) throw new Error("internal: Kubernetes Follower without images passed validation");
+  const images = Object.fromEntries(
+    Object.entries(KUBERNETES_FOLLOWER_IMAGES).map(([key, name]) => [
+      key,
+      `${source.registry}/${name}:${source.version}`,
+    ]),
+  ) as unknown as KubernetesFollowerImages;
+  return { edition: "enterprise", leader, follower: { kind, images } };
+}
+
 // ---- defaults ----
 
 function withDefaults(given: ResourcesConfig | undefined, fallback: Resources): Resources {
@@ -469,6 +665,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
   return {
     environment: c.environment,
     conjurAccount: c.conjurAccount,
+    conjur: conjurSpec(c.conjur, c.images.appliance),
     clusters: c.clusters,
     hub: {
       cluster: c.hub.cluster,
@@ -515,14 +712,16 @@ function applyDefaults(c: ParsedConfig): StackSpec {
         ...(t.quota ? { quota: t.quota } : {}),
         ...(t.limits ? { limits: t.limits } : {}),
         applications: t.applications,
-        externalSecrets: t.externalSecrets,
+        externalSecrets: resolveTenantExternalSecrets(t.externalSecrets, c.externalSecrets),
         stage: resolveTenantStage(t, s.tenantDefaults),
         acknowledge: resolveAcknowledgements(t.acknowledge),
       })),
+      jwt: stripUndefined(s.jwt ?? {}),
       monitoring: {
         exposure: s.monitoring?.exposure ?? "LoadBalancer",
         hostname: s.monitoring?.hostname ?? `prometheus-${s.name}.${domain}`,
       },
+      argocd: argocdCredentials(c.clusters[s.cluster], s.argocd?.roleArn),
     })),
     conversionPhase: c.conversion.phase,
     images: { ...DEFAULT_IMAGES, ...stripUndefined(c.images) },
@@ -553,6 +752,8 @@ function applyDefaults(c: ParsedConfig): StackSpec {
           },
         }
       : {}),
+    externalSecrets: c.externalSecrets,
+    ...(c.gitops.argocd?.enabled ? { argocd: resolveArgoCd(c.gitops.argocd) } : {}),
   };
 }
 
@@ -587,6 +788,48 @@ export function parentDomain(hostname: string): string {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Whether a Conjur server runs in the hub cluster (the OSS primary; an Enterprise Leader runs outside). */
+export function conjurServerInHub(spec: StackSpec): boolean {
+  return spec.conjur.edition === "oss";
+}
+
+/** The Conjur topology in one line, for the plan's summary. */
+export function conjurTopologyLine(spec: StackSpec): string {
+  const spokes = convertedSpokes(spec).length;
+  if (spec.conjur.edition === "oss") {
+    return `conjur: oss (Open Source primary in the hub at https://${spec.hub.advertisedHostname}; no followers: the applications of ${spokes} converted spoke(s) use the hub with authn-jwt)`;
+  }
+  return `conjur: enterprise (Leader ${spec.conjur.leader.url}, outside Kubernetes; ${spec.conjur.follower.kind} follower on each of ${spokes} converted spoke(s), seeded with authn-jwt)`;
+}
+
+/**
+ * The Conjur endpoint a spoke's applications (and External Secrets) talk to, and which CA signs its
+ * certificate: the local follower in enterprise, the hub's primary in oss.
+ */
+export interface ConjurClientEndpoint {
+  readonly url: string;
+  /** The authenticator its applications use there, e.g. `authn-k8s/payments` or `authn-jwt/payments`. */
+  readonly authenticator: string;
+  /** `estate`: the stack's root CA (the hub's certificate); `leader`: the Leader's CA, which issues followers'. */
+  readonly ca: "estate" | "leader";
+}
+
+export function conjurClientEndpoint(spec: StackSpec, spoke: SpokeSpec): ConjurClientEndpoint {
+  if (spec.conjur.edition === "oss") {
+    return {
+      url: `https://${spec.hub.advertisedHostname}`,
+      authenticator: `authn-jwt/${spoke.name}`,
+      ca: "estate",
+    };
+  }
+  return {
+    url: `https://${FOLLOWER_SERVICE_FQDN}`,
+    authenticator: `authn-k8s/${spoke.name}`,
+    // A follower serves the certificate the Leader issued it (from its seed).
+    ca: "leader",
+  };
 }
 
 /** The spokes that get resources in this run (their phase has been reached). */

@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { stackKeyErrors } from "../stacks/config-keys";
 import { buildStackSpec, ConfigError, formatConfigError } from "../stacks/spec";
 import { parseStackFile } from "../tools/stack-file";
-import { stackConfig } from "./support/stacks";
+import { DR_SETTINGS, stackConfig, stackFileConfig } from "./support/stacks";
 
 type Json = any;
 
@@ -23,6 +23,23 @@ function errorsFor(edit: (c: Json) => void, stack = "staging", secretKeys: strin
   const c = project(stack);
   edit(c);
   const result = buildStackSpec(c, { secretKeys: new Set(secretKeys) });
+  assert.equal(result.ok, false, "expected the config to be rejected");
+  return result.ok ? [] : result.errors;
+}
+
+/** The Open Source twin of staging or prod with its DR settings (DR is for the in-hub database). */
+function drProject(stack: keyof typeof DR_SETTINGS): Json {
+  const c = project(stack);
+  c.conjur = { edition: "oss" };
+  delete c.conjurLeaderAdminPassword;
+  Object.assign(c, structuredClone(DR_SETTINGS[stack]));
+  return c;
+}
+
+function drErrorsFor(edit: (c: Json) => void, stack: keyof typeof DR_SETTINGS = "staging"): ConfigError[] {
+  const c = drProject(stack);
+  edit(c);
+  const result = buildStackSpec(c);
   assert.equal(result.ok, false, "expected the config to be rejected");
   return result.ok ? [] : result.errors;
 }
@@ -280,7 +297,7 @@ describe("config errors", () => {
         ["0 2/0 * * *", /step "0" must be a positive number/],
       ] as const) {
         expectError(
-          errorsFor((c) => (c.backup = { ...c.backup, schedule }), "prod"),
+          drErrorsFor((c) => (c.backup = { ...c.backup, schedule }), "prod"),
           "backup.schedule",
           pattern,
         );
@@ -288,29 +305,32 @@ describe("config errors", () => {
     });
     it("an RPO shorter than the longest gap between scheduled backups, blaming the key the user set", () => {
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * *", rpo: "12h" }), "prod"),
+        drErrorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * *", rpo: "12h" }), "prod"),
         "backup.rpo",
         /12h is shorter than the longest gap between backups of schedule "0 3 \* \* \*" \(1d\)/,
       );
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * 1-5" }), "prod"),
+        drErrorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * 1-5" }), "prod"),
         "backup.schedule",
         /leaves up to 3d between backups, more than the rpo \(6h, the prod default\)/,
       );
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, rpo: "2h" }), "prod"),
+        drErrorsFor((c) => (c.backup = { ...c.backup, rpo: "2h" }), "prod"),
         "backup.rpo",
         /the prod default\) \(4h\)/,
       );
     });
     it("retention below the Object Lock period", () => {
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, retentionDays: 7 }), "prod"),
+        drErrorsFor((c) => (c.backup = { ...c.backup, retentionDays: 7 }), "prod"),
         "backup.retentionDays",
         /7 is below the Object Lock retention \(30 days, the prod default\)/,
       );
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, objectLock: { mode: "GOVERNANCE", days: 60 } }), "prod"),
+        drErrorsFor(
+          (c) => (c.backup = { ...c.backup, objectLock: { mode: "GOVERNANCE", days: 60 } }),
+          "prod",
+        ),
         "backup.objectLock.days",
         /60 exceeds retentionDays \(35, the prod default\)/,
       );
@@ -325,7 +345,7 @@ describe("config errors", () => {
         ["acme_backups", /not an S3 bucket name/],
       ] as const) {
         expectError(
-          errorsFor((c) => (c.backup = { ...c.backup, bucket }), "prod"),
+          drErrorsFor((c) => (c.backup = { ...c.backup, bucket }), "prod"),
           "backup.bucket",
           pattern,
         );
@@ -333,12 +353,12 @@ describe("config errors", () => {
     });
     it("credentials that do not fit the hub, and a bucket without an AWS region", () => {
       expectError(
-        errorsFor((c) => (c.backup = { ...c.backup, credentialsSecret: "aws" }), "prod"),
+        drErrorsFor((c) => (c.backup = { ...c.backup, credentialsSecret: "aws" }), "prod"),
         "backup.credentialsSecret",
         /ignored: the hub runs on EKS/,
       );
       expectError(
-        errorsFor((c) => delete c.backup.credentialsSecret),
+        drErrorsFor((c) => delete c.backup.credentialsSecret),
         "backup.credentialsSecret",
         /required: the hub is not on EKS/,
       );
@@ -350,42 +370,46 @@ describe("config errors", () => {
     });
     it("a failover record without a standby hub, or for a name the certificates do not cover", () => {
       expectError(
-        errorsFor((c) => delete c.failover.standby, "prod"),
+        drErrorsFor((c) => delete c.failover.standby, "prod"),
         "failover.standby",
         /required: a failover record needs a standby hub/,
       );
       expectError(
-        errorsFor((c) => (c.failover.hostname = "secrets.acme.com"), "prod"),
+        drErrorsFor((c) => (c.failover.hostname = "secrets.acme.com"), "prod"),
         "failover.hostname",
         /"secrets.acme.com" is not covered by hub.hostnames \(conjur.acme.com, conjur.eu-west-1.acme.com\)/,
       );
       expectError(
-        errorsFor((c) => (c.failover.hostname = "conjur.eu-west-1.acme.com"), "prod"),
+        drErrorsFor((c) => (c.failover.hostname = "conjur.eu-west-1.acme.com"), "prod"),
         "failover.hostname",
         /not the name spokes connect to \(hub.advertisedHostname: "conjur.acme.com"\)/,
       );
       expectError(
-        errorsFor((c) => (c.failover.standby.region = "eu-west-1"), "prod"),
+        drErrorsFor((c) => (c.failover.standby.region = "eu-west-1"), "prod"),
         "failover.standby.region",
         /does not survive a regional outage/,
       );
       expectError(
-        errorsFor((c) => (c.failover.zoneId = "acme.com"), "prod"),
+        drErrorsFor((c) => (c.failover.zoneId = "acme.com"), "prod"),
         "failover.zoneId",
         /not a Route53 hosted zone id/,
       );
     });
-    it("the stack files' own settings pass", () => {
-      for (const stack of ["dev", "staging", "prod"]) {
-        const result = buildStackSpec(project(stack));
-        assert.ok(result.ok, stack);
-      }
-      const prod = buildStackSpec(project("prod"));
+    it("the DR settings of the Open Source twins pass, with the environment's defaults", () => {
+      for (const stack of ["staging", "prod"] as const) assert.ok(buildStackSpec(drProject(stack)).ok, stack);
+      const prod = buildStackSpec(drProject("prod"));
       assert.ok(prod.ok);
       assert.deepEqual(prod.spec.backup?.credentials, { kind: "podIdentity", clusterName: "prod-mgmt" });
       assert.deepEqual(prod.spec.backup?.objectLock, { mode: "COMPLIANCE", days: 30 });
       assert.equal(prod.spec.backup?.rpoSeconds, 6 * 3600);
       assert.equal(prod.spec.failover?.hostname, "conjur.acme.com");
+    });
+    it("backup and failover with Conjur Enterprise, whose Leader has its own", () => {
+      const errors = errorsFor((c) => Object.assign(c, structuredClone(DR_SETTINGS.prod)), "prod", [
+        "conjurLeaderAdminPassword",
+      ]);
+      expectError(errors, "backup", /only for edition oss: .*evoke backup/);
+      expectError(errors, "failover", /only for edition oss: .*Standby/);
     });
   });
 
@@ -403,10 +427,97 @@ describe("config errors", () => {
     });
   });
 
+  describe("the Conjur topology (conjur.*)", () => {
+    const leaderKey = "conjurLeaderAdminPassword";
+    it("an edition that does not exist", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.edition = "community"), "staging", [leaderKey]),
+        "conjur.edition",
+        /expected "oss" or "enterprise"/,
+      );
+    });
+    it("enterprise without a Leader", () => {
+      expectError(
+        errorsFor((c) => delete c.conjur.leader, "staging", [leaderKey]),
+        "conjur.leader",
+        /required for edition enterprise/,
+      );
+    });
+    it("an external Leader URL that is not https, and a CA that is not PEM", () => {
+      const errors = errorsFor(
+        (c) => {
+          c.conjur.leader.url = "http://conjur-leader.acme.com";
+          c.conjur.leader.caCertificate = "not a certificate";
+        },
+        "staging",
+        [leaderKey],
+      );
+      expectError(errors, "conjur.leader.url", /not an https:\/\/ URL/);
+      expectError(errors, "conjur.leader.caCertificate", /not a PEM certificate/);
+    });
+    it("a Leader in the hub cluster (not supported: CyberArk recommends it outside Kubernetes)", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.leader = { placement: "hub" }), "staging", [leaderKey]),
+        "conjur.leader.placement",
+        /expected "external"/,
+      );
+    });
+    it("the admin password key not set", () => {
+      expectError(
+        errorsFor((c) => delete c[leaderKey], "staging", [leaderKey]),
+        "conjur.leader.adminPasswordSecret",
+        /config key "conjurLeaderAdminPassword" is not set/,
+      );
+    });
+    it("Leader or follower settings with Open Source", () => {
+      const errors = errorsFor((c) => {
+        c.conjur = { edition: "oss", follower: { kind: "appliance" } };
+      });
+      expectError(errors, "conjur.follower", /only for edition enterprise/);
+      const leader = errorsFor((c) => (c.conjur.edition = "oss"), "staging", [leaderKey]);
+      expectError(leader, "conjur.leader", /only for edition enterprise/);
+    });
+    it("a follower kind that does not exist, and each kind without its images", () => {
+      expectError(
+        errorsFor((c) => (c.conjur.follower.kind = "operator"), "staging", [leaderKey]),
+        "conjur.follower.kind",
+        /expected "kubernetes" or "appliance"/,
+      );
+      expectError(
+        errorsFor((c) => delete c.conjur.follower.images, "staging", [leaderKey]),
+        "conjur.follower.images",
+        /required for the Kubernetes Follower/,
+      );
+      expectError(
+        errorsFor((c) => (c.conjur.follower = { kind: "appliance" }), "staging", [leaderKey]),
+        "images.appliance",
+        /required for conjur.follower.kind appliance/,
+      );
+    });
+    it("the old images.follower key names its replacement", () => {
+      expectError(
+        errorsFor(
+          (c) => (c.images = { follower: "registry.acme.internal/conjur-appliance:13.5.0" }),
+          "staging",
+          [leaderKey],
+        ),
+        "images.follower",
+        /renamed to images.appliance/,
+      );
+    });
+    it("a spoke JWKS that is not one, and both key sources at once", () => {
+      const errors = errorsFor(
+        (c) => (c.spokes[0].jwt = { publicKeys: "{}", jwksUri: "https://x.example/keys" }),
+      );
+      expectError(errors, "spokes[0].jwt.publicKeys", /not a JWKS document/);
+      expectError(errors, "spokes[0].jwt", /give jwksUri or publicKeys, not both/);
+    });
+  });
+
   it("the plan tool: exit 2, one line per error, no stack trace, nothing written", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-cfg-"));
     try {
-      const config = stackConfig("staging") as Json;
+      const config = stackFileConfig("staging") as Json;
       config["Hubspoke:colour"] = "blue";
       config["hubspoke:spokes"][0].region = "eu-wets-1";
       config["hubspoke:images"] = { conjur: "cyberark/conjur" };

@@ -1,6 +1,6 @@
 // The hub's pure documents: nginx TLS front, bootstrap and policy-load scripts, content hashes.
 import { strict as assert } from "node:assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -72,6 +72,71 @@ describe("hub documents", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe("the policy-load script run by a POSIX shell against a stand-in curl", () => {
+    // The stand-in answers the policy load with the HTTP codes listed in $LOAD_CODES, one per call
+    // (the last repeats), writes a 201 body holding an API key as Conjur does, and succeeds otherwise.
+    const CURL = [
+      "#!/bin/sh",
+      'out=""; url=""; prev=""',
+      'for a in "$@"; do [ "$prev" = "--output" ] && out="$a"; prev="$a"; url="$a"; done',
+      'case "$url" in',
+      "  */policies/*)",
+      '    n=$(cat "$STATE" 2>/dev/null || echo 0); echo $((n+1)) > "$STATE"',
+      '    code=$(echo "$LOAD_CODES" | tr " " "\\n" | sed -n "$((n+1))p"); [ -n "$code" ] || code=$(echo "$LOAD_CODES" | tr " " "\\n" | tail -1)',
+      '    if [ "$code" = 201 ]; then echo \'{"created_roles":{"acme:host:x":{"api_key":"SECRET-API-KEY"}}}\' > "$out"; else echo "{\\"error\\":\\"reason $code\\"}" > "$out"; fi',
+      '    printf %s "$code" ;;',
+      "  */login) printf apikey ;;",
+      "  */authenticate) printf token ;;",
+      "esac",
+      "",
+    ].join("\n");
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-load-"));
+      fs.writeFileSync(path.join(dir, "curl"), CURL, { mode: 0o755 });
+      fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      fs.writeFileSync(
+        path.join(dir, "load.sh"),
+        buildPolicyLoadScript({
+          primaryUrl: "https://p",
+          account: "acme",
+          variables: [{ variableId: "conjur/authn-k8s/web/ca/cert", file: "/c" }],
+          loadAttempts: 4,
+        }),
+      );
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const run = (codes: string) =>
+      spawnSync("sh", [path.join(dir, "load.sh")], {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          PATH: `${dir}:${process.env["PATH"]}`,
+          LOAD_CODES: codes,
+          STATE: path.join(dir, "n"),
+        },
+      });
+
+    it("waits while another load is in progress (409), then loads, sets the variables and never logs the API keys", () => {
+      const result = run("409 409 201");
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout.match(/another load is in progress, retrying/g)?.length, 2);
+      assert.match(result.stdout, /policy loaded into root\nset conjur\/authn-k8s\/web\/ca\/cert/);
+      assert.doesNotMatch(result.stdout + result.stderr, /SECRET-API-KEY/);
+      assert.ok(!fs.existsSync("/tmp/policy-response"), "the response with the API keys is removed");
+    });
+
+    it("stops with the status and Conjur's reason on any other answer, and gives up after its attempts", () => {
+      const rejected = run("422");
+      assert.notEqual(rejected.status, 0);
+      assert.match(rejected.stderr, /policy load failed: HTTP 422\n\{"error":"reason 422"\}/);
+      assert.doesNotMatch(rejected.stdout, /policy loaded|set conjur/);
+      const busy = run("409");
+      assert.notEqual(busy.status, 0);
+      assert.match(busy.stderr, /another load still in progress after 4 attempts/);
+    });
   });
 
   it("hashes content stably and distinguishes part boundaries", () => {

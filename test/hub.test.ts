@@ -3,6 +3,7 @@ import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
 import { isIrreplaceable } from "../policy/rules/protection";
 import {
+  asOpenSource,
   evaluate,
   kubernetesObjects,
   objectNamed,
@@ -22,9 +23,12 @@ const env = (c: Json, name: string): Json => c.env.find((e: Json) => e.name === 
 describe("hub through the mocks", () => {
   let staging: Evaluation;
   let prod: Evaluation;
+  let prodEnterprise: Evaluation;
   before(async () => {
-    staging = await evaluate("staging");
-    prod = await evaluate("prod");
+    // The Open Source hub (the primary, Postgres, bootstrap) on the staging and prod topologies.
+    staging = await evaluate("staging", asOpenSource);
+    prod = await evaluate("prod", asOpenSource);
+    prodEnterprise = await evaluate("prod");
   });
 
   it("puts every hub Kubernetes object on the hub cluster's explicit provider", () => {
@@ -105,8 +109,11 @@ describe("hub through the mocks", () => {
   });
 
   it("protects every CA's key and certificate in prod, and the policy pack recognises each as irreplaceable", () => {
-    const caParts = prod.resources.filter((r) => r.urn.includes("hubspoke:pki:CertificateAuthority$"));
-    assert.ok(caParts.length >= 8);
+    const caParts = [prod, prodEnterprise].flatMap((e) =>
+      e.resources.filter((r) => r.urn.includes("hubspoke:pki:CertificateAuthority$")),
+    );
+    // Open Source: the root and authn-k8s/hub CAs; Enterprise: the root and one authn-k8s CA per spoke.
+    assert.equal(caParts.length, 2 * 2 + 2 * 3);
     for (const r of caParts) {
       assert.ok(r.options.protect, `${r.urn} is not protected`);
       assert.ok(isIrreplaceable(r), `${r.urn} escapes the irreplaceable-protected rule`);
@@ -117,7 +124,15 @@ describe("hub through the mocks", () => {
 
   it("issues authenticator CAs with CA:TRUE and cert signing, and server certificates for server auth", () => {
     const cas = prod.resources.filter((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
-    assert.equal(cas.length, 1 + 1 + 2, "root CA, hub authenticator CA, one per converted spoke");
+    assert.equal(cas.length, 1 + 1, "root CA and the hub authenticator CA (spokes use authn-jwt)");
+    const enterpriseCas = prodEnterprise.resources.filter(
+      (r) => r.type === "tls:index/selfSignedCert:SelfSignedCert",
+    );
+    assert.equal(
+      enterpriseCas.length,
+      1 + 2,
+      "root CA and one authn-k8s CA per spoke (its follower serves it)",
+    );
     for (const ca of cas) {
       assert.equal(ca.inputs["isCaCertificate"], true);
       assert.ok((ca.inputs["allowedUses"] as string[]).includes("cert_signing"));
@@ -143,10 +158,10 @@ describe("hub through the mocks", () => {
       secretKeyRef: { name: "conjur-database", key: "url" },
     });
     assert.equal(env(conjur, "CONJUR_ACCOUNT").value, "acme");
-    // web-euc1 is phase 3, beyond prod's conversion.phase 2.
+    // web-euc1 is phase 3, beyond prod's conversion.phase 2; authn-jwt serves External Secrets.
     assert.equal(
       env(conjur, "CONJUR_AUTHENTICATORS").value,
-      "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1",
+      "authn,authn-k8s/hub,authn-jwt/payments-euw1,authn-jwt/web-euw1",
     );
     for (const e of conjur.env)
       assert.ok(e.value === undefined || !/PLACEHOLDER/.test(e.value), `${e.name} holds a literal secret`);
@@ -195,51 +210,79 @@ describe("hub through the mocks", () => {
     assert.match(url, /sslmode=verify-full/);
   });
 
-  it("loads the generated policy with a Job whose name changes with the policy and only then", async () => {
-    const jobName = (e: Evaluation) =>
-      ofKind(e, "Job")
-        .map((j) => (j.inputs as Json).metadata.name as string)
-        .find((n) => n.startsWith("conjur-policy-load-"));
+  it("loads the base policy, then one Job per spoke after it, each named after what it loads", async () => {
+    const loadJobs = (e: Evaluation) =>
+      ofKind(e, "Job").filter((j) => (j.inputs as Json).metadata.name.startsWith("conjur-policy-load-"));
+    /** Job name by load: "" for the base, the spoke's name otherwise. */
+    const loadNames = (e: Evaluation) =>
+      Object.fromEntries(
+        loadJobs(e).map((j) => {
+          const jobName = (j.inputs as Json).metadata.name as string;
+          const load = /^conjur-policy-load-(?:(.+)-)?[0-9a-f]{10}$/.exec(jobName);
+          assert.ok(load, jobName);
+          return [load[1] ?? "", jobName];
+        }),
+      );
     const bootstrapName = (e: Evaluation) =>
       ofKind(e, "Job")
         .map((j) => (j.inputs as Json).metadata.name as string)
         .find((n) => n.startsWith("conjur-bootstrap-"));
-    const again = await evaluate("staging");
-    assert.equal(jobName(again), jobName(staging), "same inputs, same Job");
+    const before = loadNames(staging);
+    assert.deepEqual(Object.keys(before).sort(), ["", "payments", "web"]);
+    const base = loadJobs(staging).find((j) => (j.inputs as Json).metadata.name === before[""]);
+    for (const job of loadJobs(staging).filter((j) => j !== base)) {
+      assert.deepEqual(
+        job.options.dependsOn.filter((u) => u.includes("batch/v1:Job")),
+        [base?.urn],
+        job.urn,
+      );
+    }
+    assert.deepEqual(loadNames(await evaluate("staging", asOpenSource)), before, "same inputs, same Jobs");
+
     const withApp = await evaluate("staging", (c: Json) => {
+      asOpenSource(c);
       c["hubspoke:spokes"][0].tenants[0].applications.push({
         name: "refunds",
         serviceAccount: "refunds",
         secrets: ["key"],
       });
     });
-    assert.notEqual(jobName(withApp), jobName(staging), "a policy change re-runs the load");
+    const after = loadNames(withApp);
+    assert.notEqual(after["payments"], before["payments"], "a spoke's policy change re-runs its load");
+    assert.equal(after["web"], before["web"], "another spoke's load does not re-run");
+    assert.equal(after[""], before[""], "the base load does not re-run");
     assert.equal(
       bootstrapName(withApp),
       bootstrapName(staging),
       "bootstrap does not re-run for a policy change",
     );
-    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy").inputs as Json).data[
+    const policy = (objectNamed(withApp, "ConfigMap", "conjur-policy-payments").inputs as Json).data[
       "policy.yml"
     ] as string;
-    assert.match(policy, /id: refunds/);
+    assert.match(policy, /!variable refunds\/key/);
   });
 
-  it("has the policy-load Job set each authenticator's CA variables from mounted Secrets", () => {
-    const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data[
-      "load.sh"
-    ] as string;
-    for (const id of ["hub", "payments", "web"]) {
+  it("has each load set its authenticators' CA variables from mounted Secrets", () => {
+    const script = (e: Evaluation, configMap: string) =>
+      (objectNamed(e, "ConfigMap", configMap).inputs as Json).data["load.sh"] as string;
+    // Enterprise: each spoke's authn-k8s CA is set on the Leader by that spoke's load; the Leader
+    // replicates it to the follower.
+    for (const id of ["payments-euw1", "web-euw1"]) {
+      const leaderScript = script(prodEnterprise, `conjur-policy-${id}`);
       assert.match(
-        script,
-        new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/cert' '/secrets/authn-${id}-ca/ca.crt'`),
-      );
-      assert.match(
-        script,
+        leaderScript,
         new RegExp(`set_variable 'conjur/authn-k8s/${id}/ca/key' '/secrets/authn-${id}-ca/ca.key'`),
       );
+      const authenticators = [...leaderScript.matchAll(/set_variable 'conjur\/authn-k8s\/([^/]+)\//g)].map(
+        (m) => m[1],
+      );
+      assert.deepEqual([...new Set(authenticators)], [id], "a spoke's load sets its own authenticator only");
     }
-    assert.doesNotMatch(script, /PLACEHOLDER/);
+    assert.doesNotMatch(script(prodEnterprise, "conjur-policy"), /authn-k8s|set_variable '/);
+    const base = script(staging, "conjur-policy");
+    assert.match(base, /set_variable 'conjur\/authn-k8s\/hub\/ca\/cert' '\/secrets\/authn-hub-ca\/ca.crt'/);
+    assert.match(base, /set_variable 'conjur\/authn-k8s\/hub\/ca\/key' '\/secrets\/authn-hub-ca\/ca.key'/);
+    assert.doesNotMatch(base, /PLACEHOLDER|authn-jwt/);
   });
 
   it("denies all traffic in conjur-system by default and admits the spokes' CIDRs to the primary on the TLS port only", () => {
@@ -260,8 +303,9 @@ describe("hub through the mocks", () => {
     const o = staging.outputs;
     assert.equal(o["hubUrl"], "https://conjur.staging.acme.internal");
     assert.match(String(o["caCertificate"]), /BEGIN CERTIFICATE/);
-    assert.deepEqual(o["authenticatorIds"], ["hub", "payments", "web"]);
-    assert.match(String(o["conjurPolicy"]), /conjur\/authn-k8s\/web/);
+    assert.equal(o["conjurEdition"], "oss");
+    assert.equal(o["conjurAuthenticators"], "authn,authn-k8s/hub,authn-jwt/payments,authn-jwt/web");
+    assert.match(String(o["conjurPolicy"]), /conjur\/authn-jwt\/web/);
     assert.deepEqual(secretPaths(o).sort(), ["adminPassword", "dataKey", "recoveryKit"]);
     assert.doesNotMatch(
       plainJson({ ...o, dataKey: null, adminPassword: null, recoveryKit: null }),

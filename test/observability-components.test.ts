@@ -12,7 +12,13 @@ import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
 import { labelSelectorMatches } from "../policy/selectors";
 import type { PlannedResource } from "../policy/types";
 import { buildStackSpec, convertedSpokes, type StackSpec } from "../stacks/spec";
-import { renderPrometheusYaml, type PrometheusConfig } from "../components/observability/prometheus";
+import {
+  HUB_ALERTS,
+  PRIMARY_ALERTS,
+  renderPrometheusYaml,
+  type PrometheusConfig,
+} from "../components/observability/prometheus";
+import { githubAnchorsOfFile } from "./support/markdown-anchors";
 import {
   STACKS,
   evaluate,
@@ -171,9 +177,11 @@ describe("observability components through the mocks", () => {
           assert.equal(job.tls_config?.cert_file, "/etc/prometheus/tls/tls.crt");
           assert.ok((job.params?.["match[]"] ?? []).length > 0);
         }
-        assert.ok(
+        // The Open Source primary runs in the hub; an Enterprise Leader runs outside Kubernetes.
+        assert.equal(
           cfg.scrape_configs.some((j) => j.job_name === "conjur-primary"),
-          "the primary is scraped too",
+          spec.conjur.edition === "oss",
+          "the primary is scraped exactly when it runs in the hub",
         );
         const rules = YAML.parse(
           configMapData(
@@ -300,7 +308,7 @@ describe("observability components through the mocks", () => {
         assert.deepEqual(logPipelineProblems(sink), []);
       });
 
-      it("scrapes each spoke's followers over verified HTTPS on 443 and serves the spoke's API only with mTLS", () => {
+      it("scrapes each spoke's follower (Enterprise) over HTTPS verified with the Leader's CA, and serves the spoke's API only with mTLS", () => {
         const { e, spec } = get(stack);
         for (const spoke of convertedSpokes(spec)) {
           const data = configMapData(
@@ -308,15 +316,26 @@ describe("observability components through the mocks", () => {
           );
           const cfg = YAML.parse(data["prometheus.yml"]) as PrometheusConfig;
           assert.deepEqual(cfg.global.external_labels, { cluster: spoke.name, region: spoke.region });
-          const follower = cfg.scrape_configs.find((j) => j.job_name === "conjur-follower")!;
-          assert.equal(follower.scheme, "https");
-          assert.deepEqual(follower.tls_config, {
-            ca_file: "/etc/prometheus/tls/ca.crt",
-            server_name: "conjur-follower.conjur-system.svc",
-            insecure_skip_verify: false,
-            min_version: "TLS12",
-          });
-          assert.match(JSON.stringify(follower.relabel_configs), /\$1:443/);
+          const follower = cfg.scrape_configs.find((j) => j.job_name === "conjur-follower");
+          if (spec.conjur.edition === "oss") {
+            assert.equal(follower, undefined, "no follower with Conjur Open Source");
+          } else {
+            assert.equal(follower?.scheme, "https");
+            assert.deepEqual(follower?.tls_config, {
+              ca_file: "/etc/prometheus/tls/follower-ca.crt",
+              server_name: "conjur-follower.conjur-system.svc",
+              insecure_skip_verify: false,
+              min_version: "TLS12",
+            });
+            // The Kubernetes Follower's pods listen on 9443 behind Service port 443.
+            assert.match(JSON.stringify(follower?.relabel_configs), /\$1:9443/);
+            const tls = findObject(e, spoke.cluster, "Secret", "prometheus-tls", "hubspoke-monitoring")
+              .inputs as Json;
+            assert.equal(
+              (unwrap(tls.stringData) as Json)["follower-ca.crt"],
+              spec.conjur.leader.caCertificate,
+            );
+          }
           const web = YAML.parse(
             configMapData(findObject(e, spoke.cluster, "ConfigMap", "prometheus-web", "hubspoke-monitoring"))[
               "web.yml"
@@ -508,7 +527,9 @@ describe("observability components through the mocks", () => {
             convertedSpokes(spec).map((s) => [
               s.name,
               {
-                followerHealth: "https://conjur-follower.conjur-system.svc.cluster.local/health",
+                ...(spec.conjur.edition === "enterprise"
+                  ? { followerHealth: "https://conjur-follower.conjur-system.svc.cluster.local/health" }
+                  : {}),
                 federationTarget: `https://${s.monitoring.hostname}:9090/federate`,
               },
             ]),
@@ -520,20 +541,18 @@ describe("observability components through the mocks", () => {
     });
   }
 
-  it("links the runbook of every alert the hubs load to a section of docs/observability.md (backups: docs/disaster-recovery.md)", () => {
+  it("links the runbook of every alert the hubs load to a section of docs/observability.md", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "observability.md"), "utf8");
     // GitHub's anchors: lower case, punctuation dropped, spaces as dashes.
-    const anchorsOf = (file: string) =>
-      new Set(
-        [...fs.readFileSync(path.join(__dirname, "..", file), "utf8").matchAll(/^#+ (.+)$/gm)].map((m) =>
-          m[1]
-            .trim()
-            .toLowerCase()
-            .replace(/[^\w\- ]/g, "")
-            .replace(/ /g, "-"),
-        ),
-      );
-    const anchors = { "docs/observability.md": anchorsOf("docs/observability.md") };
-    const backupAnchors = anchorsOf("docs/disaster-recovery.md");
+    const anchors = new Set(
+      [...doc.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, "")
+          .replace(/ /g, "-"),
+      ),
+    );
     for (const stack of STACKS) {
       const { e, spec } = get(stack);
       const rules = YAML.parse(
@@ -541,19 +560,39 @@ describe("observability components through the mocks", () => {
           findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
         )["rules.yml"],
       );
-      for (const group of rules.groups) {
-        for (const rule of group.rules) {
-          if (group.name === "hub-backup") {
-            const [file, anchor] = String(rule.annotations.runbook_url).split("#");
-            assert.equal(file, "docs/disaster-recovery.md", rule.alert);
-            assert.ok(backupAnchors.has(anchor), `${rule.alert}: no section #${anchor}`);
-            continue;
-          }
-          const [file, anchor] = String(rule.annotations.runbook).split("#");
-          assert.equal(file, "docs/observability.md", rule.alert);
-          assert.ok(anchors[file].has(anchor), `${rule.alert}: no section #${anchor}`);
-        }
+      for (const rule of rules.groups.flatMap((g: Json) => g.rules)) {
+        const [file, anchor] = String(rule.annotations.runbook).split("#");
+        assert.equal(file, "docs/observability.md", rule.alert);
+        assert.ok(anchors.has(anchor), `${rule.alert}: no section #${anchor}`);
       }
+    }
+  });
+
+  it("links every alert of every Prometheus rules file to a section of docs/troubleshooting.md (runbook_url)", () => {
+    const anchors = githubAnchorsOfFile(path.join(__dirname, "..", "docs", "troubleshooting.md"));
+    const base = "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md#";
+    for (const stack of STACKS) {
+      const { e, spec } = get(stack);
+      // Every rules file of every cluster: the hub's alerts, the spokes' recording rules.
+      const rules = kubernetesObjects(e)
+        .filter((r) => kindOf(r) === "ConfigMap" && configMapData(r)?.["rules.yml"] !== undefined)
+        .flatMap((r) => YAML.parse(configMapData(r)["rules.yml"]).groups.flatMap((g: Json) => g.rules));
+      const alerts = rules.filter((rule: Json) => rule.alert !== undefined);
+      // Open Source: no follower alerts (no followers) but the primary's; Enterprise: all hub alerts.
+      const expected = Object.keys(HUB_ALERTS).length + (spec.conjur.edition === "oss" ? -2 + 1 : 0);
+      assert.ok(alerts.length >= expected, `${stack}: the hub's alerts are there`);
+      for (const rule of alerts) {
+        const url = String(rule.annotations?.runbook_url);
+        assert.ok(url.startsWith(base), `${stack} ${rule.alert}: runbook_url ${url}`);
+        assert.ok(
+          anchors.has(url.slice(base.length)),
+          `${stack} ${rule.alert}: no heading #${url.slice(base.length)}`,
+        );
+      }
+    }
+    // Every alert the builders can write has its section, fired in this estate or not.
+    for (const alert of [...Object.values(HUB_ALERTS), ...Object.values(PRIMARY_ALERTS)]) {
+      assert.ok(anchors.has(alert.toLowerCase()), `${alert}: no section in docs/troubleshooting.md`);
     }
   });
 
@@ -731,8 +770,9 @@ describe("observability: promtool on the Prometheus documents the real stacks ge
         assert.equal(rules.status, 0, rules.transcript);
         assert.match(rules.stdout, /SUCCESS: \d+ rules found/, rules.transcript);
       }
-      // Hub: the primary; each spoke: followers and annotated pods.
-      assert.equal(kubernetesSdJobs, 1 + 2 * convertedSpokes(spec).length);
+      // Hub: the Open Source primary; each spoke: annotated pods, and its follower (Enterprise).
+      const oss = spec.conjur.edition === "oss";
+      assert.equal(kubernetesSdJobs, (oss ? 1 : 0) + (oss ? 1 : 2) * convertedSpokes(spec).length);
       for (const cm of configMaps.filter((r) => meta(r).name === "prometheus-web")) {
         const web = YAML.parse(configMapData(cm)["web.yml"]);
         // The same document, its file paths pointed at certificates that exist here.

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { runPlan } from "../tools/plan";
-import { stackConfig } from "./support/stacks";
+import { stackFileConfig } from "./support/stacks";
 
 type Json = any;
 const ROOT = path.resolve(__dirname, "..");
@@ -23,7 +23,7 @@ describe("plan --against", function () {
   });
 
   const writeStack = (name: string, edit: (c: Json) => void): string => {
-    const config = stackConfig("staging") as Json;
+    const config = stackFileConfig("staging") as Json;
     edit(config);
     const file = path.join(tmp, `Pulumi.${name}.yaml`);
     fs.writeFileSync(file, YAML.stringify({ config }));

@@ -6,7 +6,7 @@ import type { Evaluation } from "../tools/mock-engine";
 import { buildPlanDocument } from "../tools/plan-output";
 import { DiffablePlan, DiffableResource, diffPlans, PlanDiff, ResourceChange } from "../tools/plan-diff";
 import { compareEvaluations } from "../tools/secret-compare";
-import { evaluate } from "./support/stacks";
+import { asOpenSource, evaluate } from "./support/stacks";
 
 type Json = any;
 
@@ -55,6 +55,21 @@ describe("plan diff on pairs of configs (staging)", function () {
     assert.deepEqual(found, []);
   });
 
+  it("a new Kubernetes Follower version: every spoke's ConjurFollower updated at once, flagged", async () => {
+    const { diff, found } = review(
+      base,
+      await evaluate("staging", (c: Json) => (c["hubspoke:conjur"].follower.images.version = "2.7.0")),
+    );
+    assert.deepEqual(
+      diff.resources.map((r) => [r.name, r.op]),
+      [
+        ["spoke-payments-follower", "update"],
+        ["spoke-web-follower", "update"],
+      ],
+    );
+    assert.equal(found[0]?.title, "followers restarted in 2 spoke(s) at once");
+  });
+
   it("a new spoke: its resources are created, nothing is deleted, no other spoke is touched, nothing dangerous", async () => {
     const { diff, found } = review(
       base,
@@ -93,9 +108,13 @@ describe("plan diff on pairs of configs (staging)", function () {
   });
 
   it("a longer CA validity: every CA replaced, the chain below re-issued, flagged", async () => {
+    // On the Open Source twin, where the estate CA also signs the hub's primary and the spokes' bundles.
     const { diff, found } = review(
-      base,
-      await evaluate("staging", (c: Json) => (c["hubspoke:certificates"] = { caValidityHours: 100_000 })),
+      await evaluate("staging", asOpenSource),
+      await evaluate("staging", (c: Json) => {
+        asOpenSource(c);
+        c["hubspoke:certificates"] = { caValidityHours: 100_000 };
+      }),
     );
     const root = named(diff, "pki-root-ca-cert");
     assert.equal(root.op, "replace");
@@ -107,7 +126,7 @@ describe("plan diff on pairs of configs (staging)", function () {
     assert.equal(secret.op, "replace");
     assert.equal(secret.deleteBeforeReplace, true, "same name: the provider deletes before it replaces");
     assert.equal(
-      named(diff, "spoke-payments-connect").op,
+      named(diff, "spoke-payments-tenant-payments-conjur-connect").op,
       "replace",
       "the CA bundle ConfigMap (immutable by default)",
     );

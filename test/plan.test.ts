@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { runPlan } from "../tools/plan";
 import { MANIFEST_SECRET_PLACEHOLDER, PlanDocument } from "../tools/plan-output";
-import { STACKS, stackConfig } from "./support/stacks";
+import { STACKS, stackFileConfig } from "./support/stacks";
 
 type Json = any;
 
@@ -134,14 +134,17 @@ describe("offline plan", () => {
 
     it("carries protect, retainOnDelete, import, ignoreChanges and dependsOn as the program sets them", () => {
       const plan = prodPlan();
-      assert.equal(named(plan, "conjur-data-key").options.protect, true);
       assert.equal(named(plan, "pki-root-ca-cert").options.protect, true);
+      // Enterprise: the Leader holds the data key; the stack generates none.
+      assert.ok(!plan.resources.some((r) => r.urn.endsWith("::conjur-data-key")));
       const adopted = named(plan, "spoke-payments-euw1-tenant-payments-namespace");
       assert.equal(adopted.options.import, "payments");
       assert.equal(adopted.options.retainOnDelete, true);
       assert.deepEqual(adopted.options.ignoreChanges, ["metadata.labels", "metadata.annotations", "spec"]);
-      assert.equal(named(plan, "hub-bootstrap").options.deleteBeforeReplace, true);
-      const job = named(plan, "hub-policy-load");
+      // Open Source (dev): the policy load waits for the account bootstrap.
+      const devPlan = JSON.parse(fs.readFileSync(path.join(tmp, "dev", "plan.json"), "utf8")) as PlanDocument;
+      assert.equal(named(devPlan, "hub-bootstrap").options.deleteBeforeReplace, true);
+      const job = named(devPlan, "hub-policy-load");
       assert.equal(job.options.deleteBeforeReplace, false);
       assert.ok(job.options.dependsOn.some((u) => u.endsWith("::hub-bootstrap")));
       assert.equal(named(plan, "hub-namespace").options.protect, false, "negative control");
@@ -160,70 +163,94 @@ describe("offline plan", () => {
         "certRequestPem",
       ]);
       assert.ok(cert.dependencies["caCertPem"].every((u) => u.endsWith("::pki-root-ca-cert")));
-      const connect = named(plan, "spoke-payments-euw1-connect");
-      assert.deepEqual(Object.keys(connect.dependencies), ['data["conjur-ca.pem"]']);
+      // Open Source (dev): the tenant's connection ConfigMap carries the estate CA, which signs the hub.
+      const devPlan = JSON.parse(fs.readFileSync(path.join(tmp, "dev", "plan.json"), "utf8")) as PlanDocument;
+      const connect = named(devPlan, "spoke-apps-tenant-team-a-conjur-connect");
+      assert.deepEqual(Object.keys(connect.dependencies), ["data.CONJUR_SSL_CERTIFICATE"]);
     });
 
     it("keeps a Secret's key names and nothing of its values", () => {
-      const dataKey = named(prodPlan(), "hub-data-key");
-      assert.deepEqual((dataKey.inputs as Json).stringData, { key: "[secret]" });
+      const admin = named(prodPlan(), "hub-admin");
+      assert.deepEqual((admin.inputs as Json).stringData, { password: "[secret]" });
     });
 
     it("keeps summary.txt's counts", () => {
-      // Retained: the adopted (imported) namespace, and the backups' storage and escrow, which a
-      // destroy must leave in AWS (docs/disaster-recovery.md); the label patches are deleted on
-      // destroy, which hands the adopted namespaces their own labels back (docs/conversion.md).
+      // Retained: only the adopted (imported) namespace; the label patches are deleted on destroy,
+      // which hands the adopted namespaces their own labels back (docs/conversion.md).
       const retained = prodPlan().resources.filter((r) => r.options.retainOnDelete === true);
-      assert.deepEqual(retained.map((r) => r.urn.split("::").pop()).sort(), [
-        "dr-backup-bucket",
-        "dr-backup-bucket-policy",
-        "dr-backup-encryption",
-        "dr-backup-escrow",
-        "dr-backup-escrow-version",
-        "dr-backup-kms-key",
-        "dr-backup-lifecycle",
-        "dr-backup-object-lock",
-        "dr-backup-public-access-block",
-        "dr-backup-versioning",
-        "spoke-payments-euw1-tenant-payments-namespace",
-      ]);
+      assert.deepEqual(
+        retained.map((r) => r.urn.split("::").pop()),
+        ["spoke-payments-euw1-tenant-payments-namespace"],
+      );
       assert.match(
         fs.readFileSync(path.join(tmp, "prod", "summary.txt"), "utf8"),
-        /protected: 20, retained on delete: 11, imported: 1/,
+        // The root CA (key and certificate) and each converted spoke's authn-k8s CA.
+        /protected: 6, retained on delete: 1, imported: 1/,
       );
     });
   });
 
   describe("contents", () => {
-    it("puts the hub's namespace, data key, Postgres, primary, Services, Jobs and NetworkPolicies in the hub manifest", () => {
-      const docs = YAML.parseAllDocuments(
-        fs.readFileSync(path.join(tmp, "prod", "manifests", "prod-mgmt.yaml"), "utf8"),
+    const manifest = (stack: string, cluster: string) =>
+      YAML.parseAllDocuments(
+        fs.readFileSync(path.join(tmp, stack, "manifests", `${cluster}.yaml`), "utf8"),
       ).map((d) => d.toJS());
-      const has = (kind: string, name: RegExp) =>
-        docs.some((d) => d.kind === kind && name.test(d.metadata.name));
+    const has = (docs: Json[], kind: string, name: RegExp) =>
+      docs.some((d) => d.kind === kind && name.test(d.metadata.name));
+
+    it("Open Source (dev): the hub manifest has the namespace, data key, Postgres, primary, Services, Jobs and NetworkPolicies", () => {
+      const docs = manifest("dev", "dev-hub");
       for (const [kind, name] of [
         ["Namespace", /^conjur-system$/],
         ["Secret", /^conjur-data-key$/],
         ["StatefulSet", /^conjur-postgres$/],
         ["StatefulSet", /^conjur-primary$/],
         ["Service", /^conjur-primary$/],
-        ["Service", /^conjur-primary-external$/],
         ["Job", /^conjur-bootstrap-[0-9a-f]{10}$/],
         ["Job", /^conjur-policy-load-[0-9a-f]{10}$/],
         ["NetworkPolicy", /^default-deny$/],
       ] as const) {
-        assert.ok(has(kind, name), `${kind} ${name}`);
+        assert.ok(has(docs, kind, name), `${kind} ${name}`);
       }
       const primary = docs.find((d) => d.kind === "StatefulSet" && d.metadata.name === "conjur-primary");
       const authenticators = primary.spec.template.spec.containers[0].env.find(
         (e: Json) => e.name === "CONJUR_AUTHENTICATORS",
       );
-      assert.equal(authenticators.value, "authn,authn-k8s/hub,authn-k8s/payments-euw1,authn-k8s/web-euw1");
+      assert.equal(authenticators.value, "authn,authn-k8s/hub,authn-jwt/apps");
+      // No follower and no Conjur secret on the spoke.
+      const spoke = manifest("dev", "dev-apps");
+      assert.ok(!spoke.some((d) => /follower/.test(d.metadata.name) || d.kind === "ConjurFollower"));
+      assert.ok(!spoke.some((d) => d.kind === "Secret" && /conjur/.test(d.metadata.name)));
+    });
+
+    it("Enterprise (prod): no Conjur server in the hub, the policy load against the Leader, a ConjurFollower per spoke", () => {
+      const docs = manifest("prod", "prod-mgmt");
+      for (const [kind, name] of [
+        ["Namespace", /^conjur-system$/],
+        ["Secret", /^conjur-admin$/],
+        ["ConfigMap", /^conjur-leader-ca$/],
+        ["Job", /^conjur-policy-load-[0-9a-f]{10}$/],
+        ["Job", /^conjur-policy-load-payments-euw1-[0-9a-f]{10}$/],
+        ["Job", /^conjur-policy-load-web-euw1-[0-9a-f]{10}$/],
+      ] as const) {
+        assert.ok(has(docs, kind, name), `${kind} ${name}`);
+      }
+      assert.ok(!docs.some((d) => d.kind === "StatefulSet" && /^conjur-/.test(d.metadata.name)));
+      assert.ok(!has(docs, "Secret", /^conjur-data-key$/));
+      const load = (configMap: string) =>
+        docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === configMap).data["load.sh"];
+      assert.match(load("conjur-policy"), /URL='https:\/\/conjur-leader\.prod\.acme\.com'/);
+      assert.match(load("conjur-policy-payments-euw1"), /enable_authenticator 'authn-jwt\/payments-euw1'/);
+      for (const cluster of ["prod-payments-euw1", "prod-web-euw1"]) {
+        const spoke = manifest("prod", cluster);
+        assert.ok(has(spoke, "ConjurFollower", /^conjur-follower$/), cluster);
+        assert.ok(!spoke.some((d) => d.kind === "Secret" && /conjur/.test(d.metadata.name)), cluster);
+      }
     });
   });
 
   it("exits 2 on a stack file with several mistakes, one line per key path, and writes nothing", () => {
-    const config = stackConfig("staging") as Json;
+    const config = stackFileConfig("staging") as Json;
     config["hubspoke:spokes"][1].name = "payments";
     config["hubspoke:spokes"][0].podCidr = "10.110.0.0";
     config["hubspoke:hub"].advertisedHostname = "elsewhere.example.com";

@@ -100,6 +100,7 @@ describe("rollback restores an adopted tenant exactly (server-side-apply model)"
       "hubspoke-allow-egress",
       "hubspoke-allow-ingress",
       "hubspoke-conjur-authenticator",
+      "hubspoke-conjur-connect",
       "hubspoke-default-deny",
       "hubspoke-limits",
       "hubspoke-quota",

@@ -11,7 +11,7 @@ import type { Evaluation } from "../tools/mock-engine";
 import { NO_OPTIONS, PLACEHOLDER } from "../tools/mock-engine";
 import { capturePlan, CapturedPlan, testProgram } from "./support/plans";
 import { formatLeak, scanEvaluation, scanPlanArtefacts, SentinelRegistry } from "./support/secret-sentinels";
-import { STACKS, stackConfig } from "./support/stacks";
+import { STACKS, shippedStackFile, stackFileConfig } from "./support/stacks";
 
 const SECRET_KUBECONFIG_KEY = "sentinelKubeconfig";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hubspoke-sentinel-"));
@@ -23,7 +23,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
  * stack file: the value becomes `PLACEHOLDER-secret-config-<key>`, marked secret.
  */
 function stackFileWithSecretConfig(stack: string): { file: string; token: string } {
-  const config = stackConfig(stack) as Record<string, any>;
+  const config = stackFileConfig(stack) as Record<string, any>;
   const hubCluster = config["hubspoke:hub"].cluster as string;
   const { apiServer } = config["hubspoke:clusters"][hubCluster] as { apiServer?: string };
   config["hubspoke:clusters"][hubCluster] = {
@@ -50,6 +50,10 @@ async function runWithSentinels(stack: string, program?: string): Promise<Sentin
   const registry = new SentinelRegistry();
   const { file, token } = stackFileWithSecretConfig(stack);
   registry.add(token, `secret config hubspoke:${SECRET_KUBECONFIG_KEY}`);
+  // The stack file's own secret values (the Leader's admin password) are sentinels as well.
+  for (const key of shippedStackFile(stack).secretKeys) {
+    registry.add(`${PLACEHOLDER}-secret-config-${key}`, `secret config ${key}`);
+  }
   const plan = await capturePlan({
     stack,
     configFile: file,
@@ -68,12 +72,16 @@ describe("secret sentinels", () => {
         run = await runWithSentinels(stack);
       });
 
-      it("gives every generated secret its own sentinel: keys, passwords, the data key, the read-back token, secret config", () => {
+      const openSource = stack === "dev";
+
+      it("gives every generated secret its own sentinel: keys, passwords, the data key (Open Source), Argo CD's read-back token, secret config", () => {
         const tokens = run.registry.sentinels.map((s) => s.token);
         assert.equal(new Set(tokens).size, tokens.length, "sentinels are distinct");
         assert.deepEqual([...run.registry.covered].sort(), [
-          "kubernetes:core/v1:Secret (read)",
-          "random:index/randomBytes:RandomBytes",
+          // Argo CD's bearer token, read back from each non-EKS spoke (staging registers such spokes).
+          ...(stack === "staging" ? ["kubernetes:core/v1:Secret (read)"] : []),
+          // Enterprise: the Leader holds the data key, so the stack generates none.
+          ...(openSource ? ["random:index/randomBytes:RandomBytes"] : []),
           "random:index/randomPassword:RandomPassword",
           "tls:index/privateKey:PrivateKey",
         ]);
@@ -88,21 +96,26 @@ describe("secret sentinels", () => {
               o.where.includes("kubernetes:core/v1:Secret::") &&
               /^(?:data|stringData)\b/.test(o.path),
           );
-        assert.ok(inSecretObject(/RandomBytes conjur-data-key \.base64/), "data key in a Secret");
-        assert.ok(inSecretObject(/RandomPassword conjur-admin-password/), "admin password in a Secret");
+        if (openSource) {
+          assert.ok(inSecretObject(/RandomBytes conjur-data-key \.base64/), "data key in a Secret");
+          assert.ok(inSecretObject(/RandomPassword conjur-admin-password/), "admin password in a Secret");
+        } else {
+          assert.ok(
+            inSecretObject(/^secret config .*conjurLeaderAdminPassword/),
+            "the Leader's admin password (secret config) in a Secret",
+          );
+        }
         assert.ok(inSecretObject(/PrivateKey .* \.privateKeyPem$/), "a private key in a Secret");
-        assert.ok(
-          inSecretObject(/Secret .*-hub-access-token-read \.data\.token/),
-          "the spoke token in a Secret",
-        );
         assert.ok(
           occurrences.some((o) => o.sentinel.source.startsWith("secret config") && o.wrapped),
           "the secret kubeconfig reaches its provider, still secret",
         );
-        assert.ok(
-          occurrences.some((o) => o.where === "output dataKey" && o.wrapped),
-          "the dataKey output carries the data key, as a secret",
-        );
+        if (openSource) {
+          assert.ok(
+            occurrences.some((o) => o.where === "output dataKey" && o.wrapped),
+            "the dataKey output carries the data key, as a secret",
+          );
+        }
       });
 
       it("finds no sentinel in plain inputs, non-Secret objects or plain outputs", () => {

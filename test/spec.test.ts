@@ -8,16 +8,7 @@ import {
   isQuantity,
   parseIpv4Cidr,
 } from "../stacks/validators";
-import { STACKS, stackConfig } from "./support/stacks";
-
-/** The `hubspoke:` part of a stack file, prefix removed, as the loader hands it to buildStackSpec. */
-function projectConfig(stack: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(stackConfig(stack))) {
-    if (key.startsWith("hubspoke:")) out[key.slice("hubspoke:".length)] = value;
-  }
-  return out;
-}
+import { projectConfig, STACKS } from "./support/stacks";
 
 type Config = Record<string, any>;
 
@@ -224,7 +215,13 @@ describe("stack spec", () => {
     });
 
     it("a tenant that claims a system or hubspoke namespace", () => {
-      for (const reserved of ["conjur-system", "hubspoke-monitoring", "hubspoke-logging", "kube-system"]) {
+      for (const reserved of [
+        "conjur-system",
+        "hubspoke-monitoring",
+        "hubspoke-logging",
+        "hubspoke-gitops",
+        "kube-system",
+      ]) {
         assertError(
           errorsFor((c) => (c.spokes[0].tenants[0].name = reserved)),
           "spokes[0].tenants[0].name",

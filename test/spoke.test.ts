@@ -2,9 +2,14 @@
 // adoption and retention of tenants, phases, and the wiring back into the hub.
 import { strict as assert } from "node:assert";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
-import { providerClusters, clusterOf } from "../tools/plan-output";
+import { clusterOf, plannedResources, providerClusters } from "../tools/plan-output";
 import { authenticatorRbacRules } from "../components/kube";
-import { evaluate, kubernetesObjects, objectNamed, ofKind, secretPaths, unwrap } from "./support/stacks";
+import * as YAML from "yaml";
+import { validateCustomResource } from "./support/crd-schema";
+import { evaluate as evaluatePolicy, stackContextFor } from "../policy/engine";
+import { evaluate, kubernetesObjects, objectNamed, ofKind, secretPaths } from "./support/stacks";
+
+const kindOf = (r: RecordedResource) => r.type.slice(r.type.lastIndexOf(":") + 1);
 
 type Json = any;
 
@@ -12,10 +17,6 @@ const inSpoke = (e: Evaluation, spoke: string) =>
   e.resources.filter(
     (r) => r.urn.includes(`::hubspoke:spoke:ConjurSpoke$`) && r.urn.includes(`spoke-${spoke}`),
   );
-
-function follower(e: Evaluation, cluster: string): Json {
-  return objectNamed(e, "Deployment", "conjur-follower", `k8s-${cluster}`).inputs;
-}
 
 describe("spokes through the mocks", () => {
   let staging: Evaluation;
@@ -50,102 +51,6 @@ describe("spokes through the mocks", () => {
     assert.ok(!prod.resources.some((r) => r.name === "k8s-prod-web-euc1"), "no provider either");
     assert.ok(!prod.resources.some((r) => r.name.includes("web-euc1")), "no certificates either");
     assert.deepEqual(prod.outputs["pendingSpokes"], [{ name: "web-euc1", phase: 3 }]);
-  });
-
-  it("runs the seed fetcher as the init container, with the reference env and downward API fields", () => {
-    const spec = follower(staging, "stg-payments").spec.template.spec;
-    const init = spec.initContainers[0];
-    assert.equal(init.name, "authenticator");
-    assert.equal(init.image, "cyberark/dap-seedfetcher:0.6.1");
-    const env = Object.fromEntries(init.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
-    assert.equal(
-      env.CONJUR_SEED_FILE_URL,
-      "https://conjur.staging.acme.internal/configuration/acme/seed/follower",
-    );
-    assert.equal(env.SEEDFILE_DIR, "/tmp/seedfile");
-    assert.equal(env.FOLLOWER_HOSTNAME, "conjur-follower");
-    assert.equal(env.AUTHENTICATOR_ID, "payments");
-    assert.equal(env.CONJUR_ACCOUNT, "acme");
-    assert.equal(
-      env.CONJUR_AUTHN_LOGIN,
-      "host/conjur/authn-k8s/payments/apps/conjur-system/service_account/conjur-follower",
-    );
-    assert.deepEqual(env.CONJUR_SSL_CERTIFICATE, {
-      configMapKeyRef: { name: "conjur-connect", key: "conjur-ca.pem" },
-    });
-    assert.deepEqual(env.MY_POD_NAME, { fieldRef: { fieldPath: "metadata.name" } });
-    assert.deepEqual(env.MY_POD_NAMESPACE, { fieldRef: { fieldPath: "metadata.namespace" } });
-    assert.deepEqual(env.MY_POD_IP, { fieldRef: { fieldPath: "status.podIP" } });
-  });
-
-  it("shares the seed between the two containers through a memory-backed emptyDir", () => {
-    const spec = follower(staging, "stg-payments").spec.template.spec;
-    const volume = spec.volumes.find((v: Json) => v.name === "seedfile");
-    assert.equal(volume.emptyDir.medium, "Memory");
-    for (const c of [spec.initContainers[0], spec.containers[0]]) {
-      assert.ok(
-        c.volumeMounts.some((m: Json) => m.name === "seedfile" && m.mountPath === "/tmp/seedfile"),
-        c.name,
-      );
-    }
-  });
-
-  it("probes the follower's /health over HTTPS, with limits and a hardened security context on every container", () => {
-    const spec = follower(prod, "prod-payments-euw1").spec.template.spec;
-    const main = spec.containers[0];
-    assert.deepEqual(main.readinessProbe.httpGet, { path: "/health", port: "https", scheme: "HTTPS" });
-    assert.deepEqual(main.livenessProbe.httpGet, { path: "/health", port: "https", scheme: "HTTPS" });
-    assert.equal(spec.securityContext.runAsNonRoot, true);
-    assert.equal(spec.securityContext.seccompProfile.type, "RuntimeDefault");
-    for (const c of [...spec.initContainers, ...spec.containers]) {
-      assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
-      assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"], c.name);
-      assert.ok(c.resources.requests.cpu && c.resources.limits.memory, c.name);
-    }
-    assert.equal(follower(prod, "prod-payments-euw1").spec.replicas, 3, "replicas from the spec");
-    assert.ok(spec.affinity.podAntiAffinity, "replicas spread over nodes");
-  });
-
-  it("names the follower Service as FOLLOWER_HOSTNAME and puts its FQDN in the follower certificate", () => {
-    const service = objectNamed(staging, "Service", "conjur-follower", "k8s-stg-payments");
-    assert.equal((service.inputs as Json).spec.ports[0].port, 443);
-    const csr = staging.resources.find((r) => r.name === "pki-payments-follower-tls-csr");
-    assert.ok(
-      (csr?.inputs["dnsNames"] as string[]).includes("conjur-follower.conjur-system.svc.cluster.local"),
-    );
-    const euc1 = prod.resources.find((r) => r.name === "pki-web-euw1-follower-tls-csr");
-    assert.ok(euc1, "converted spokes get a follower certificate");
-  });
-
-  it("gives every replicated follower a PodDisruptionBudget", () => {
-    const pdb = objectNamed(prod, "PodDisruptionBudget", "conjur-follower", "k8s-prod-payments-euw1");
-    assert.deepEqual((pdb.inputs as Json).spec.selector, {
-      matchLabels: { "app.kubernetes.io/name": "conjur-follower" },
-    });
-  });
-
-  it("grants the authenticator exactly the listed verbs, no wildcard, bound per tenant namespace", () => {
-    for (const role of ofKind(staging, "ClusterRole")) {
-      const rules = (role.inputs as Json).rules as Json[];
-      for (const rule of rules) {
-        for (const field of ["verbs", "resources", "apiGroups"])
-          assert.ok(!rule[field].includes("*"), `${role.urn} ${field}`);
-      }
-      if ((role.inputs as Json).metadata.name === "hubspoke-conjur-authenticator") {
-        assert.deepEqual(rules, authenticatorRbacRules());
-      }
-    }
-    const verbs = authenticatorRbacRules().flatMap((r) => r.verbs);
-    assert.deepEqual([...new Set(verbs)].sort(), ["create", "get", "list"]);
-    const bindings = ofKind(staging, "RoleBinding").filter((b) => b.provider?.includes("k8s-stg-payments"));
-    const namespaces = bindings.map((b) => (b.inputs as Json).metadata.namespace).sort();
-    assert.deepEqual(namespaces, ["conjur-system", "fraud", "payments"]);
-    assert.equal(
-      ofKind(staging, "ClusterRoleBinding").filter(
-        (b) => (b.inputs as Json).roleRef?.name === "hubspoke-conjur-authenticator",
-      ).length,
-      0,
-    );
   });
 
   it("adopts existing tenant namespaces with a patch of the stage's labels only, released (not retained) on delete", () => {
@@ -214,60 +119,14 @@ describe("spokes through the mocks", () => {
     const deny = storefront.find((p) => (p.inputs as Json).metadata.name === "hubspoke-default-deny");
     assert.deepEqual((deny?.inputs as Json).spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     const egress = storefront.find((p) => (p.inputs as Json).metadata.name === "hubspoke-allow-egress");
+    // Enterprise: to the follower's pods (the only ones in conjur-system), on the port they listen on.
     const toFollower = (egress?.inputs as Json).spec.egress.find((rule: Json) =>
       rule.to?.some(
-        (peer: Json) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "conjur-follower",
+        (peer: Json) =>
+          peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "conjur-system",
       ),
     );
-    assert.deepEqual(toFollower.ports, [{ protocol: "TCP", port: 443 }]);
-  });
-
-  it("admits the onboarded tenants to the follower on 443 (and 636) by namespace name, and lets the follower reach the primary, DNS and the API only", () => {
-    const policy = objectNamed(staging, "NetworkPolicy", "conjur-follower", "k8s-stg-payments");
-    const spec = (policy.inputs as Json).spec;
-    assert.deepEqual(spec.ingress[0].ports, [
-      { protocol: "TCP", port: 443 },
-      { protocol: "TCP", port: 636 },
-    ]);
-    assert.deepEqual(spec.ingress[0].from[0].namespaceSelector.matchExpressions, [
-      { key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "fraud"] },
-    ]);
-    assert.deepEqual(spec.ingress[0].from[1].namespaceSelector.matchLabels, {
-      "kubernetes.io/metadata.name": "hubspoke-monitoring",
-    });
-    assert.deepEqual(spec.egress[0].ports, [{ protocol: "TCP", port: 443 }]);
-  });
-
-  it("keeps the data key, follower key and hub token in Secrets, the public CA in a ConfigMap", () => {
-    const dataKey = objectNamed(staging, "Secret", "conjur-data-key", "k8s-stg-payments");
-    assert.deepEqual(secretPaths(dataKey.inputs), ["stringData"]);
-    const connect = objectNamed(staging, "ConfigMap", "conjur-connect", "k8s-stg-payments");
-    assert.deepEqual(secretPaths(connect.inputs), []);
-    assert.match(String((connect.inputs as Json).data["conjur-ca.pem"]), /BEGIN CERTIFICATE/);
-    const token = objectNamed(staging, "Secret", "conjur-hub-authenticator-token", "k8s-stg-payments");
-    assert.equal((token.inputs as Json).type, "kubernetes.io/service-account-token");
-  });
-
-  it("feeds each converted spoke's API URL, CA and token to the hub's policy-load Job as secrets", () => {
-    const access = objectNamed(staging, "Secret", "authn-web-cluster", "k8s-stg-mgmt");
-    assert.deepEqual(secretPaths(access.inputs), ["stringData"]);
-    const data = unwrap((access.inputs as Json).stringData) as Json;
-    assert.equal(data["api-url"], "https://api.stg-web.acme.internal:6443");
-    assert.match(data["ca.crt"], /BEGIN CERTIFICATE/);
-    assert.match(data.token, /PLACEHOLDER-token/);
-    const script = (objectNamed(staging, "ConfigMap", "conjur-policy").inputs as Json).data[
-      "load.sh"
-    ] as string;
-    for (const variable of ["api-url", "ca-cert", "service-account-token"]) {
-      assert.match(script, new RegExp(`set_variable 'conjur/authn-k8s/web/kubernetes/${variable}'`));
-    }
-  });
-
-  it("lists exactly the converted spokes in the hub's authenticators and policy", () => {
-    assert.deepEqual(prod.outputs["authenticatorIds"], ["hub", "payments-euw1", "web-euw1"]);
-    const policy = String(prod.outputs["conjurPolicy"]);
-    assert.match(policy, /conjur\/authn-k8s\/web-euw1/);
-    assert.doesNotMatch(policy, /web-euc1/);
+    assert.deepEqual(toFollower.ports, [{ protocol: "TCP", port: 9443 }]);
   });
 
   it("adding a tenant to a spoke changes no existing URN", async () => {
@@ -280,5 +139,272 @@ describe("spokes through the mocks", () => {
       [],
     );
     assert.ok(grown.resources.some((r) => r.urn.endsWith("::spoke-web-tenant-search")));
+  });
+});
+
+// ---- Conjur topology per edition ----
+
+const LEADER_URL = "https://conjur-leader.staging.acme.com";
+
+describe("the Conjur topology on the spokes", () => {
+  let dev: Evaluation;
+  let staging: Evaluation;
+  let appliance: Evaluation;
+  before(async () => {
+    dev = await evaluate("dev");
+    staging = await evaluate("staging");
+    appliance = await evaluate("staging", (c: Json) => {
+      c["hubspoke:conjur"].follower = { kind: "appliance" };
+      c["hubspoke:images"] = { appliance: "registry.acme.internal/cyberark/conjur-appliance:13.5.0" };
+    });
+  });
+
+  describe("Open Source (dev): no follower, applications go to the hub with authn-jwt", () => {
+    it("puts no follower and no Conjur secret on the spoke: conjur-system holds only a default deny and the audit policy", () => {
+      const spokeObjects = kubernetesObjects(dev).filter((r) => r.provider?.includes("k8s-dev-apps"));
+      assert.ok(spokeObjects.length > 10);
+      const names = spokeObjects.map((r) => `${kindOf(r)} ${(r.inputs as Json).metadata?.name}`);
+      assert.ok(!names.some((n) => /follower|ConjurFollower/.test(n)), names.join("\n"));
+      assert.ok(!names.some((n) => /^Secret .*conjur/.test(n)), "no data key or hub secret on a spoke");
+      const inConjurSystem = spokeObjects
+        .filter((r) => (r.inputs as Json).metadata?.namespace === "conjur-system")
+        .map((r) => `${kindOf(r)} ${(r.inputs as Json).metadata.name}`)
+        .sort();
+      assert.deepEqual(inConjurSystem, ["ConfigMap hubspoke-audit-policy", "NetworkPolicy default-deny"]);
+    });
+
+    it("gives the onboarded tenant the hub's URL, its authn-jwt endpoint and the estate CA", () => {
+      const connect = objectNamed(dev, "ConfigMap", "hubspoke-conjur-connect", "k8s-dev-apps");
+      const data = (connect.inputs as Json).data;
+      assert.equal(data.CONJUR_APPLIANCE_URL, "https://conjur.dev.acme.internal");
+      assert.equal(data.CONJUR_AUTHN_URL, "https://conjur.dev.acme.internal/authn-jwt/apps");
+      assert.equal(data.CONJUR_ACCOUNT, "acme");
+      assert.match(String(data.CONJUR_SSL_CERTIFICATE), /BEGIN CERTIFICATE/);
+      assert.deepEqual(secretPaths(connect.inputs), []);
+    });
+
+    it("routes the enforced tenant's egress to the hub on 443, and binds no authn-k8s role", () => {
+      const egress = objectNamed(dev, "NetworkPolicy", "hubspoke-allow-egress", "k8s-dev-apps");
+      const rule = (egress.inputs as Json).spec.egress.find((r: Json) => r.to?.some((p: Json) => p.ipBlock));
+      assert.deepEqual(rule.ports, [{ protocol: "TCP", port: 443 }]);
+      assert.ok(
+        !ofKind(dev, "RoleBinding").some(
+          (r) => (r.inputs as Json).metadata.name === "hubspoke-conjur-authenticator",
+        ),
+      );
+    });
+
+    it("lets Conjur read the cluster's JWKS anonymously (issuer discovery only) and hands the hub its URL and CA", () => {
+      const binding = objectNamed(
+        dev,
+        "ClusterRoleBinding",
+        "hubspoke-service-account-issuer-discovery",
+        "k8s-dev-apps",
+      );
+      assert.deepEqual((binding.inputs as Json).roleRef.name, "system:service-account-issuer-discovery");
+      assert.deepEqual((binding.inputs as Json).subjects, [
+        { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:unauthenticated" },
+      ]);
+      // The spoke's own load on the hub carries its authn-jwt settings (public values only).
+      const jwt = (objectNamed(dev, "ConfigMap", "conjur-policy-apps", "k8s-dev-hub").inputs as Json).data;
+      assert.equal(jwt["authn-jwt.jwks-uri"], "https://dev-apps-control-plane:6443/openid/v1/jwks");
+      assert.equal(jwt["authn-jwt.issuer"], "https://kubernetes.default.svc.cluster.local");
+      assert.equal(jwt["authn-jwt.audience"], "https://conjur.dev.acme.internal");
+      assert.equal(jwt["authn-jwt.identity-path"], "conjur/authn-jwt/apps/apps");
+      assert.match(String(jwt["authn-jwt.ca-cert"]), /BEGIN CERTIFICATE/);
+      const script = jwt["load.sh"];
+      for (const variable of [
+        "jwks-uri",
+        "ca-cert",
+        "issuer",
+        "token-app-property",
+        "identity-path",
+        "audience",
+      ])
+        assert.match(
+          script,
+          new RegExp(`set_variable 'conjur/authn-jwt/apps/${variable}' '/policy/authn-jwt.${variable}'`),
+        );
+      assert.doesNotMatch(script, /kubernetes\/(api-url|service-account-token)/);
+    });
+  });
+
+  describe("Enterprise, Kubernetes Follower (staging)", () => {
+    it("renders one ConjurFollower per converted spoke that the operator's CRD schema accepts", () => {
+      const followers = ofKind(staging, "ConjurFollower");
+      assert.equal(followers.length, 2);
+      for (const f of followers) {
+        const { apiVersion, kind, metadata, spec } = f.inputs as Json;
+        assert.deepEqual(validateCustomResource({ apiVersion, kind, metadata, spec }), []);
+      }
+    });
+
+    it("seeds from the Leader with authn-jwt/<spoke>, the Leader's CA and an audience of the Leader's URL", () => {
+      const spec = (
+        objectNamed(staging, "ConjurFollower", "conjur-follower", "k8s-stg-payments").inputs as Json
+      ).spec;
+      assert.deepEqual(spec.master, {
+        hostname: "conjur-leader.staging.acme.com",
+        account: "acme",
+        authentication: "authn-jwt",
+        audience: LEADER_URL,
+        authenticatorID: "payments",
+        caCertificateFrom: { configMapKeyRef: { name: "conjur-connect", key: "conjur-ca.pem" } },
+      });
+      assert.deepEqual(spec.resourceNames, {
+        deployment: "conjur-follower",
+        service: "conjur-follower",
+        serviceAccount: "conjur-follower",
+      });
+      assert.equal(
+        spec.images.conjur,
+        "registry.acme.internal/cyberark/conjur-kubernetes-follower-conjur:2.6.0",
+      );
+      for (const container of [
+        "configurator",
+        "conjur",
+        "nginx",
+        "postgres",
+        "syslogNg",
+        "info",
+        "failoverRebaser",
+      ]) {
+        assert.equal(spec.securityContext[container].runAsNonRoot, true, container);
+        assert.deepEqual(spec.securityContext[container].capabilities, { drop: ["ALL"] }, container);
+      }
+      const config = (
+        objectNamed(staging, "ConfigMap", "conjur-follower-config", "k8s-stg-payments").inputs as Json
+      ).data;
+      assert.deepEqual(YAML.parse(config["conjur.yml"]), {
+        authenticators: ["authn", "authn-k8s/payments", "authn-jwt/payments"],
+      });
+      const connect = (objectNamed(staging, "ConfigMap", "conjur-connect", "k8s-stg-payments").inputs as Json)
+        .data;
+      assert.match(connect["conjur-ca.pem"], /BEGIN CERTIFICATE/);
+      const ns = objectNamed(staging, "Namespace", "conjur-system", "k8s-stg-payments");
+      assert.equal((ns.inputs as Json).metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+    });
+
+    it("lets the follower reach the Leader on 443, 5432 and 1999 only, and admits onboarded tenants on 9443", () => {
+      const spec = (
+        objectNamed(staging, "NetworkPolicy", "conjur-follower", "k8s-stg-payments").inputs as Json
+      ).spec;
+      assert.deepEqual(spec.podSelector, {});
+      assert.deepEqual(spec.egress[1], {
+        to: [{ ipBlock: { cidr: "10.250.0.0/24" } }],
+        ports: [
+          { protocol: "TCP", port: 443 },
+          { protocol: "TCP", port: 5432 },
+          { protocol: "TCP", port: 1999 },
+        ],
+      });
+      assert.deepEqual(spec.ingress[0].ports, [{ protocol: "TCP", port: 9443 }]);
+      assert.deepEqual(spec.ingress[0].from[0].namespaceSelector.matchExpressions, [
+        { key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "fraud"] },
+      ]);
+    });
+
+    it("holds no secret on the spoke, and binds the follower's authn-k8s role in each onboarded tenant", () => {
+      const spokeSecrets = kubernetesObjects(staging).filter(
+        (r) => kindOf(r) === "Secret" && r.urn.includes("hubspoke:spoke:ConjurSpoke"),
+      );
+      assert.deepEqual(
+        spokeSecrets.map((r) => r.urn),
+        [],
+      );
+      const bindings = ofKind(staging, "RoleBinding").filter(
+        (r) => (r.inputs as Json).metadata.name === "hubspoke-conjur-authenticator",
+      );
+      assert.ok(bindings.length >= 2);
+      for (const b of bindings) {
+        assert.deepEqual((b.inputs as Json).subjects, [
+          { kind: "ServiceAccount", name: "conjur-follower", namespace: "conjur-system" },
+        ]);
+      }
+      const role = objectNamed(staging, "ClusterRole", "hubspoke-conjur-authenticator", "k8s-stg-payments");
+      assert.deepEqual((role.inputs as Json).rules, authenticatorRbacRules());
+    });
+
+    it("enables each spoke's authn-jwt on the Leader through its API and loads the policy there", () => {
+      const data = (configMap: string) =>
+        (objectNamed(staging, "ConfigMap", configMap, "k8s-stg-mgmt").inputs as Json).data;
+      assert.match(data("conjur-policy")["load.sh"], new RegExp(`URL='${LEADER_URL}'`));
+      assert.doesNotMatch(data("conjur-policy")["load.sh"], /enable_authenticator '/);
+      for (const spoke of ["payments", "web"]) {
+        const script = data(`conjur-policy-${spoke}`)["load.sh"];
+        assert.match(script, new RegExp(`URL='${LEADER_URL}'`));
+        const enabled = [...script.matchAll(/^enable_authenticator '(.+)'$/gm)].map((m: string[]) => m[1]);
+        assert.deepEqual(enabled, [`authn-jwt/${spoke}`], "each spoke's load enables its own authenticator");
+        assert.match(script, /--request PATCH --data 'enabled=true' "\$URL\/\$1\/\$ACCOUNT"/);
+      }
+      assert.equal(
+        data("conjur-policy")["bootstrap.sh"],
+        undefined,
+        "no account bootstrap: the Leader has its account",
+      );
+      assert.equal(staging.outputs["conjurEdition"], "enterprise");
+      assert.equal(staging.outputs["conjurAuthenticators"], "authn,authn-jwt/payments,authn-jwt/web");
+    });
+  });
+
+  describe("Enterprise, appliance follower (staging with follower.kind appliance)", () => {
+    const pod = () =>
+      (objectNamed(appliance, "Deployment", "conjur-follower", "k8s-stg-payments").inputs as Json).spec
+        .template.spec;
+
+    it("fetches the seed with authn-jwt into writable memory volumes, as CyberArk's manifests do", () => {
+      const init = pod().initContainers[0];
+      assert.equal(init.name, "authenticator");
+      assert.equal(init.image, "cyberark/dap-seedfetcher:0.3.0");
+      const env = Object.fromEntries(init.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
+      assert.equal(
+        env.CONJUR_SEED_FILE_URL,
+        "https://conjur-leader.staging.acme.com/configuration/acme/seed/follower",
+      );
+      assert.equal(env.FOLLOWER_HOSTNAME, "conjur-follower");
+      assert.equal(env.AUTHENTICATOR, "authn-jwt");
+      assert.equal(env.AUTHENTICATOR_ID, "payments");
+      assert.equal(env.JWT_TOKEN_PATH, "/var/run/secrets/tokens/jwt");
+      assert.equal(env.SEEDFILE_DIR, "/tmp/seedfile");
+      assert.deepEqual(env.MY_POD_NAME, { fieldRef: { fieldPath: "metadata.name" } });
+      const mounts = init.volumeMounts.map((m: Json) => m.mountPath).sort();
+      assert.deepEqual(mounts, [
+        "/etc/conjur/ssl",
+        "/run/conjur",
+        "/tmp",
+        "/tmp/seedfile",
+        "/var/run/secrets/tokens",
+      ]);
+      const token = pod().volumes.find((v: Json) => v.name === "jwt-token");
+      assert.equal(token.projected.sources[0].serviceAccountToken.audience, LEADER_URL);
+      for (const name of ["seedfile", "conjur-token", "conjur-ssl"]) {
+        assert.equal(pod().volumes.find((v: Json) => v.name === name).emptyDir.medium, "Memory", name);
+      }
+    });
+
+    it("starts the appliance with start-follower.sh, as root with AUDIT_WRITE, in a baseline namespace", () => {
+      const main = pod().containers[0];
+      assert.deepEqual(main.command, ["/tmp/seedfile/start-follower.sh"]);
+      assert.equal(main.securityContext.runAsUser, 0);
+      assert.deepEqual(main.securityContext.capabilities, { add: ["AUDIT_WRITE"] });
+      assert.deepEqual(main.readinessProbe.httpGet, { path: "/health", port: "https", scheme: "HTTPS" });
+      const env = Object.fromEntries(main.env.map((e: Json) => [e.name, e.value]));
+      assert.equal(env.CONJUR_AUTHENTICATORS, "authn,authn-k8s/payments,authn-jwt/payments");
+      assert.deepEqual(main.volumeMounts, [{ name: "seedfile", mountPath: "/tmp/seedfile", readOnly: true }]);
+      const ns = objectNamed(appliance, "Namespace", "conjur-system", "k8s-stg-payments");
+      assert.equal((ns.inputs as Json).metadata.labels["pod-security.kubernetes.io/enforce"], "baseline");
+      const policy = (
+        objectNamed(appliance, "NetworkPolicy", "conjur-follower", "k8s-stg-payments").inputs as Json
+      ).spec;
+      assert.deepEqual(policy.ingress[0].ports, [{ protocol: "TCP", port: 443 }]);
+    });
+
+    it("passes the policy pack: the appliance's root and AUDIT_WRITE are declared exemptions, nothing else", () => {
+      const violations = evaluatePolicy(plannedResources(appliance), stackContextFor("staging"));
+      assert.deepEqual(
+        violations.filter((v) => v.level === "mandatory").map((v) => `${v.rule} ${v.message}`),
+        [],
+      );
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   enforcedStage,
   tenantNamespaceAnnotations,
   tenantNamespaceLabels,
+  followerEgressRule,
   tenantNetworkPolicies,
 } from "../components/tenancy/isolation";
 import { ANNOTATION_NETWORK_ISOLATION } from "../components/naming";
@@ -23,6 +24,8 @@ const adopted = (over: Json = {}, defaults?: Json): TenantStage =>
     defaults === undefined ? undefined : tenantDefaultsSchema.parse(defaults),
   );
 
+/** An enterprise spoke with the appliance follower: its pods in conjur-system, on 443. */
+const CONJUR_EGRESS = followerEgressRule(443);
 describe("tenant stages", () => {
   describe("resolution", () => {
     it("never tightens an adopted namespace by default: enforce kept, audit/warn restricted, network observed, pinned version", () => {
@@ -102,12 +105,12 @@ describe("tenant stages", () => {
 
   describe("NetworkPolicies per stage", () => {
     it("off and observe render no policy at all (any policy selecting a pod isolates it)", () => {
-      assert.deepEqual(tenantNetworkPolicies(adopted({ network: { mode: "off" } })), []);
-      assert.deepEqual(tenantNetworkPolicies(adopted()), []);
+      assert.deepEqual(tenantNetworkPolicies(adopted({ network: { mode: "off" } }), CONJUR_EGRESS), []);
+      assert.deepEqual(tenantNetworkPolicies(adopted(), CONJUR_EGRESS), []);
     });
 
     it("enforce renders the two allow policies, then the default deny, all prefixed", () => {
-      const policies = tenantNetworkPolicies(enforcedStage(adopted()));
+      const policies = tenantNetworkPolicies(enforcedStage(adopted()), CONJUR_EGRESS);
       assert.deepEqual(
         policies.map((p) => [p.role, p.name]),
         [
@@ -120,7 +123,7 @@ describe("tenant stages", () => {
     });
 
     it("admits the stack's Prometheus and same-namespace pods, and lets pods reach DNS and (onboarded) the follower", () => {
-      const policies = tenantNetworkPolicies(enforcedStage(adopted()));
+      const policies = tenantNetworkPolicies(enforcedStage(adopted()), CONJUR_EGRESS);
       const pod = (namespace: string, labels: Record<string, string> = {}) => ({
         kind: "pod" as const,
         namespace,
@@ -136,7 +139,10 @@ describe("tenant stages", () => {
       assert.ok(!allowed(pod("ingress-nginx"), app, 8080), "nothing else unless listed");
       assert.ok(allowed(app, pod("kube-system", { "k8s-app": "kube-dns" }), 53, "UDP"));
       assert.ok(allowed(app, pod("conjur-system", { "app.kubernetes.io/name": "conjur-follower" }), 443));
-      const notOnboarded = tenantNetworkPolicies(enforcedStage(adopted({ onboarding: { conjur: false } })));
+      const notOnboarded = tenantNetworkPolicies(
+        enforcedStage(adopted({ onboarding: { conjur: false } })),
+        CONJUR_EGRESS,
+      );
       assert.ok(
         !evalPolicy(notOnboarded, "payments", {
           from: app,
@@ -171,7 +177,7 @@ describe("tenant stages", () => {
           },
         },
       });
-      const [ingress, egress] = tenantNetworkPolicies(stage);
+      const [ingress, egress] = tenantNetworkPolicies(stage, CONJUR_EGRESS);
       assert.deepEqual(ingress.spec.ingress?.slice(2), [
         {
           from: [
@@ -205,6 +211,7 @@ describe("tenant stages", () => {
         const payments = c["hubspoke:spokes"][0].tenants[0];
         payments.onboarding = { conjur: false };
         payments.applications = [];
+        payments.externalSecrets = false;
       });
       const inPayments = (kind: string) =>
         ofKind(e, kind).filter(
@@ -212,7 +219,11 @@ describe("tenant stages", () => {
             (r.inputs as Json).metadata?.namespace === "payments" && r.provider?.includes("stg-payments"),
         );
       assert.deepEqual(inPayments("NetworkPolicy"), []);
-      assert.deepEqual(inPayments("RoleBinding"), []);
+      // No authenticator binding; Argo CD's (gitops registration, independent of Conjur) stays.
+      assert.deepEqual(
+        inPayments("RoleBinding").map((r) => (r.inputs as Json).metadata.name),
+        ["hubspoke-argocd"],
+      );
       const follower = ofKind(e, "NetworkPolicy").find(
         (r) => (r.inputs as Json).metadata.name === "conjur-follower" && r.provider?.includes("stg-payments"),
       );

@@ -1,10 +1,12 @@
-// `npm run bench`: plans synthetic estates of 1, 10, 50 and 100 spokes (five tenants each) and,
-// in the same run, a bare program registering the same number of plain resources under the same
-// mocks. Each measurement runs in its own process so peak memory is its own. Prints a table.
+// `npm run bench [-- --spokes 1,10,100 --json]`: plans synthetic estates (five tenants per spoke;
+// 1, 10, 50 and 100 spokes unless --spokes says otherwise) and, in the same run, a bare program
+// registering the same number of plain resources under the same mocks. Each measurement runs in its
+// own process so peak memory is its own. Prints a table, or with --json one JSON object per row.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { evaluateStack, PROJECT_ROOT } from "./mock-engine";
 
 export const SPOKE_COUNTS = [1, 10, 50, 100] as const;
@@ -21,7 +23,8 @@ export function syntheticConfig(spokes: number): Record<string, unknown> {
       name: `s${i}`,
       cluster,
       region: i % 2 ? "eu-west-1" : "eu-central-1",
-      podCidr: `10.${i}.0.0/16`,
+      // A /24 per spoke: distinct and valid for any fleet size up to 65,535 spokes.
+      podCidr: `10.${Math.floor(i / 256)}.${i % 256}.0/24`,
       phase: 1,
       tenants: Array.from({ length: TENANTS_PER_SPOKE }, (_, t) => ({
         name: `tenant-${t}`,
@@ -78,14 +81,32 @@ function runChild(mode: "program" | "bare", spokes: number, count: number): Meas
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as Measurement;
 }
 
-function main(): void {
+/** The command line: `--spokes 1,10,100` (whole numbers, ascending) and `--json`. */
+export function benchOptions(argv: readonly string[]): { spokes: number[]; json: boolean } {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { spokes: { type: "string" }, json: { type: "boolean", default: false } },
+    strict: true,
+  });
+  const spokes = values.spokes === undefined ? [...SPOKE_COUNTS] : values.spokes.split(",").map(Number);
+  if (
+    spokes.some((n) => !Number.isInteger(n) || n < 1) ||
+    spokes.some((n, i) => i > 0 && n <= spokes[i - 1])
+  ) {
+    throw new Error(`--spokes: expected ascending whole numbers such as 1,10,100, got ${values.spokes}`);
+  }
+  return { spokes, json: values.json === true };
+}
+
+function main(argv: readonly string[]): void {
+  const options = benchOptions(argv);
   const rows: string[] = [];
   const header =
     "| spokes | resources | plan time (s) | peak RSS (MB) | bare time (s) | bare peak (MB) | ratio | ms per resource | marginal ms per resource (program / bare) |";
   rows.push(header, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-  console.log(header);
+  if (!options.json) console.log(header);
   let previous: { program: Measurement; bare: Measurement } | undefined;
-  for (const spokes of SPOKE_COUNTS) {
+  for (const spokes of options.spokes) {
     const program = runChild("program", spokes, 0);
     const bare = runChild("bare", spokes, program.resources);
     // What each resource added since the previous size costs: fixed start-up cost cancels out.
@@ -99,14 +120,18 @@ function main(): void {
       : "-";
     const row = `| ${spokes} | ${program.resources} | ${(program.ms / 1000).toFixed(2)} | ${program.peakMb.toFixed(0)} | ${(bare.ms / 1000).toFixed(2)} | ${bare.peakMb.toFixed(0)} | ${(program.ms / bare.ms).toFixed(2)} | ${(program.ms / program.resources).toFixed(2)} | ${marginal} |`;
     rows.push(row);
-    console.log(row);
+    if (options.json) {
+      console.log(JSON.stringify({ spokes, program, bare, ratio: program.ms / bare.ms }));
+    } else {
+      console.log(row);
+    }
     previous = { program, bare };
   }
   const out = path.join(PROJECT_ROOT, ".bench");
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, "results.md");
   fs.writeFileSync(file, `${os.cpus().length} cores, Node ${process.version}\n\n${rows.join("\n")}\n`);
-  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  if (!options.json) console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 
 if (require.main === module) {
@@ -117,6 +142,11 @@ if (require.main === module) {
       process.exit(1);
     });
   } else {
-    main();
+    try {
+      main(args);
+    } catch (err) {
+      console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(2);
+    }
   }
 }

@@ -120,12 +120,16 @@ export function dangers(diff: PlanDiff, resources: ReadonlyMap<string, DiffableR
     });
   }
 
+  // The appliance follower's Deployment (its pod template), or the Kubernetes Follower's
+  // ConjurFollower (any change to its spec makes the operator roll the follower's pods).
   const followers = diff.resources.filter(
     (r) =>
-      kindOf(r.type) === "Deployment" &&
       metaName(r) === FOLLOWER_DEPLOYMENT &&
-      (r.op === "replace" ||
-        (r.op === "update" && r.changes.some((c) => c.path.startsWith("spec.template")))),
+      ((kindOf(r.type) === "Deployment" &&
+        (r.op === "replace" ||
+          (r.op === "update" && r.changes.some((c) => c.path.startsWith("spec.template"))))) ||
+        (kindOf(r.type) === "ConjurFollower" &&
+          (r.op === "replace" || (r.op === "update" && r.changes.some((c) => c.path.startsWith("spec")))))),
   );
   if (followers.some((r) => r.op === "replace") || followers.length >= 2) {
     out.push({

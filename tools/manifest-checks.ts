@@ -423,6 +423,42 @@ export function checkClusterManifests(objects: readonly KubeObject[]): ManifestP
   return [...objects.flatMap(checkObject), ...checkServiceSelectors(objects)];
 }
 
+/** Namespaces every cluster has. */
+export const BUILT_IN_NAMESPACES: readonly string[] = [
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+];
+
+/**
+ * The API server refuses a namespaced object whose namespace does not exist. So every object of one
+ * cluster's manifests sits in a namespace those manifests create (or adopt: an imported or patched
+ * Namespace is a Namespace document too), a built-in one, or a declared prerequisite (installed
+ * before the stack, like Argo CD's).
+ */
+export function checkNamespacesExist(
+  objects: readonly KubeObject[],
+  prerequisites: readonly string[] = [],
+): ManifestProblem[] {
+  const known = new Set([
+    ...BUILT_IN_NAMESPACES,
+    ...prerequisites,
+    ...objects.filter((o) => o["kind"] === "Namespace").flatMap((o) => str(at(o, "metadata", "name")) ?? []),
+  ]);
+  return objects.flatMap((object) => {
+    const namespace = str(at(object, "metadata", "namespace"));
+    if (namespace === undefined || known.has(namespace)) return [];
+    return [
+      {
+        object: describeObject(object),
+        path: "metadata.namespace",
+        message: `namespace "${namespace}" is neither created by these manifests, built in, nor a declared prerequisite`,
+      },
+    ];
+  });
+}
+
 export function formatManifestProblem(problem: ManifestProblem): string {
   return `${problem.object}: ${problem.path}: ${problem.message}`;
 }

@@ -177,6 +177,9 @@ export function placeholderInvoke(token: string, inputs: Record<string, unknown>
       endpoint: `https://${name}.${PLACEHOLDER.toLowerCase()}.${region}.eks.amazonaws.com`,
       certificateAuthorities: [{ data: Buffer.from(`${PLACEHOLDER} ${name} cluster CA`).toString("base64") }],
       arn: `arn:aws:eks:${region}:000000000000:cluster/${name}`,
+      identities: [
+        { oidcs: [{ issuer: `https://oidc.eks.${region}.amazonaws.com/id/${PLACEHOLDER}-${name}` }] },
+      ],
       id: name,
     };
   }

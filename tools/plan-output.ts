@@ -261,6 +261,8 @@ function countLine(counts: Map<string, number>): string {
 }
 
 export interface SummaryExtras {
+  /** The Conjur topology in one line (conjurTopologyLine). */
+  readonly conjur?: string;
   readonly pendingSpokes?: readonly { name: string; phase: number }[];
   readonly conversionPhase?: number;
   readonly violations?: readonly string[];
@@ -304,6 +306,7 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
     `stack ${evaluation.stack}: ${custom} resources in ${components} components (${reads} existing objects read)`,
   );
   lines.push(`clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`);
+  if (extras.conjur) lines.push(extras.conjur);
   lines.push("");
   for (const [groupName, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(groupName);

@@ -10,7 +10,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { buildStackSpec, formatConfigError, isConfigValidationError, StackSpec } from "../stacks/spec";
+import {
+  buildStackSpec,
+  conjurTopologyLine,
+  formatConfigError,
+  isConfigValidationError,
+  StackSpec,
+} from "../stacks/spec";
 import { CONFIG_NAMESPACE, decodeConfigValue } from "../stacks/load";
 import { environmentFromStackName, evaluate, stackContextFor } from "../policy/engine";
 import type { StackContext, Violation } from "../policy/types";
@@ -173,6 +179,7 @@ export async function runPlan(
   const pending = (evaluation.outputs["pendingSpokes"] ?? []) as { name: string; phase: number }[];
   const conversionPhase = evaluation.outputs["conversionPhase"] as number | undefined;
   const summary = buildSummary(evaluation, {
+    ...(spec ? { conjur: conjurTopologyLine(spec) } : {}),
     pendingSpokes: pending,
     ...(conversionPhase !== undefined ? { conversionPhase } : {}),
     audit: {

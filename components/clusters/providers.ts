@@ -16,6 +16,10 @@ export interface ClusterConnection {
   readonly provider: k8s.Provider;
   /** API server URL as the hub's Conjur must reach it (from the spec, or discovered for EKS). */
   readonly apiServer: pulumi.Output<string> | undefined;
+  /** EKS only: the cluster's CA (base64 PEM, as EKS reports it) and the AWS provider of its region. */
+  readonly eks?: { readonly caData: pulumi.Output<string>; readonly awsProvider: AwsProvider };
+  /** The cluster's service-account token issuer, when the cloud publishes it (EKS: its OIDC issuer). */
+  readonly oidcIssuer?: pulumi.Output<string>;
 }
 
 /** Pulumi resource name of a cluster's provider; the plan maps provider references back through it. */
@@ -83,6 +87,8 @@ function connect(
     ...(renderDir ? { renderYamlToDirectory: `${renderDir}/${name}` } : {}),
   };
   let args: k8s.ProviderArgs;
+  let eksAccess: ClusterConnection["eks"];
+  let oidcIssuer: pulumi.Output<string> | undefined;
   let apiServer: pulumi.Output<string> | undefined = cluster.apiServer
     ? pulumi.output(cluster.apiServer)
     : undefined;
@@ -93,6 +99,11 @@ function connect(
       { provider: awsProvider(eks.region) },
     );
     apiServer = found.endpoint;
+    eksAccess = {
+      caData: found.certificateAuthorities.apply((cas) => cas[0]?.data ?? ""),
+      awsProvider: awsProvider(eks.region),
+    };
+    oidcIssuer = found.identities.apply((ids) => ids[0]?.oidcs[0]?.issuer ?? "");
     const kubeconfig = pulumi.all([found.endpoint, found.certificateAuthorities]).apply(([endpoint, cas]) =>
       buildEksKubeconfig({
         clusterName: eks.name,
@@ -109,5 +120,11 @@ function connect(
   } else {
     args = { ...common, context: cluster.context };
   }
-  return { name, provider: new k8s.Provider(providerResourceName(name), args), apiServer };
+  return {
+    name,
+    provider: new k8s.Provider(providerResourceName(name), args),
+    apiServer,
+    ...(eksAccess ? { eks: eksAccess } : {}),
+    ...(oidcIssuer ? { oidcIssuer } : {}),
+  };
 }

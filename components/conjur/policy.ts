@@ -1,49 +1,27 @@
 // Builds the estate's Conjur policy as typed statements and serialises it with Conjur's YAML tags.
-// One root document: an authn-k8s branch per authenticator, seed generation, follower hosts, and a
-// host plus private variables per tenant application. User values only ever become YAML scalars.
+// Documents loaded into root (a base and one per spoke), shaped by the Conjur edition (docs/architecture.md, "Conjur topology"):
+// - oss: the hub's Open Source server authenticates spoke workloads with one authn-jwt authenticator
+//   per spoke; each tenant application's host is named after its service account's token subject.
+// - enterprise: the Leader holds one authn-jwt authenticator per spoke (its follower fetches a seed
+//   with it), and one authn-k8s authenticator per spoke that the follower serves in that cluster to
+//   the tenants' applications; the seed-generation service admits the followers.
+// User values only ever become YAML scalars.
 import * as YAML from "yaml";
 import {
   AUTHENTICATOR_CONTAINER,
-  authenticatorIds,
   authenticatorPolicyId,
   CA_VARIABLES,
-  CLUSTER_ACCESS_VARIABLES,
-  followerHostId,
-  followerHostRelativeId,
   SEED_GENERATION_BRANCH,
   TENANTS_BRANCH,
 } from "./ids";
-import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, FOLLOWER_SERVICE_ACCOUNT } from "../naming";
+import { authnJwtBranch, jwtConsumerGrant, jwtHost, jwtHostId, JwtKeySource } from "./authn-jwt";
+import { authenticatorAccess, record, ref, type Ref, type Statement } from "./statements";
+import { CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT, HUB_AUTHENTICATOR_ID } from "../naming";
+import { esoGrants, esoJwtHosts } from "../eso/policy";
 
-export type RecordKind = "policy" | "webservice" | "variable" | "group" | "host" | "layer" | "user";
+export type { Annotations, RecordKind, Ref, Statement } from "./statements";
 
-/** A reference to a record (`!group consumers`); id "" means the enclosing policy's own resource. */
-export interface Ref {
-  readonly kind: RecordKind;
-  readonly id: string;
-}
-
-export type Annotations = Readonly<Record<string, string>>;
-
-export type Statement =
-  | {
-      readonly kind: "policy";
-      readonly id: string;
-      readonly annotations?: Annotations;
-      readonly body: readonly Statement[];
-    }
-  | {
-      readonly kind: "webservice" | "variable" | "group" | "host";
-      readonly id: string;
-      readonly annotations?: Annotations;
-    }
-  | { readonly kind: "grant"; readonly role: Ref; readonly member: Ref }
-  | {
-      readonly kind: "permit";
-      readonly role: Ref;
-      readonly privileges: readonly string[];
-      readonly resource: Ref;
-    };
+export type ConjurEdition = "oss" | "enterprise";
 
 export interface PolicyApplication {
   readonly name: string;
@@ -54,76 +32,42 @@ export interface PolicyApplication {
 
 export interface PolicyTenant {
   readonly name: string;
+  /** External Secrets opted in (a truthy value): see components/eso/policy.ts. */
+  readonly externalSecrets?: false | object;
   readonly applications: readonly PolicyApplication[];
 }
 
 export interface PolicySpoke {
   readonly name: string;
   readonly tenants: readonly PolicyTenant[];
+  /** Where the spoke's authn-jwt authenticator gets the cluster's token-signing keys. */
+  readonly jwtKeys: JwtKeySource;
 }
 
 export interface EstatePolicyInput {
+  readonly edition: ConjurEdition;
+  /** authn-k8s/hub: only when a Conjur server runs inside the hub cluster, where authn-k8s works. */
+  readonly hubAuthenticator: boolean;
   /** Converted spokes only: a pending spoke has no authenticator yet. */
   readonly spokes: readonly PolicySpoke[];
 }
 
-const ref = (kind: RecordKind, id: string): Ref => ({ kind, id });
-const record = (
-  kind: "webservice" | "variable" | "group" | "host",
-  id: string,
-  annotations?: Annotations,
-): Statement => (annotations ? { kind, id, annotations } : { kind, id });
-
-/** The body of `conjur/authn-k8s/<id>`: webservices, CA variables, consumers, and cluster access for spokes. */
-export function authenticatorBranch(
-  id: string,
-  options: { remoteCluster: boolean; hosts: readonly Statement[] },
-): Statement {
-  const body: Statement[] = [
-    record("webservice", "", { description: `authn-k8s authenticator for cluster ${id}` }),
-    record("webservice", "status", { description: `status of authenticator ${id}` }),
-    record("variable", CA_VARIABLES.cert),
-    record("variable", CA_VARIABLES.key),
-  ];
-  if (options.remoteCluster) {
-    // The primary runs on the hub, so it reaches a spoke's API with these (Conjur outside the cluster).
-    body.push(
-      record("variable", CLUSTER_ACCESS_VARIABLES.apiUrl),
-      record("variable", CLUSTER_ACCESS_VARIABLES.caCert),
-      record("variable", CLUSTER_ACCESS_VARIABLES.serviceAccountToken),
-    );
-  }
-  body.push(
-    record("group", "consumers", { description: `identities allowed to authenticate with ${id}` }),
-    record("group", "operators", { description: `may read the status of authenticator ${id}` }),
-    {
-      kind: "permit",
-      role: ref("group", "consumers"),
-      privileges: ["read", "authenticate"],
-      resource: ref("webservice", ""),
-    },
-    {
-      kind: "permit",
-      role: ref("group", "operators"),
-      privileges: ["read"],
-      resource: ref("webservice", "status"),
-    },
-  );
-  if (options.hosts.length > 0) body.push({ kind: "policy", id: "apps", body: options.hosts });
-  return { kind: "policy", id: authenticatorPolicyId(id), body };
+/** The body of `conjur/authn-k8s/<id>`: webservices, CA variables and consumers (in-cluster use only). */
+export function authenticatorBranch(id: string): Statement {
+  return {
+    kind: "policy",
+    id: authenticatorPolicyId(id),
+    body: [
+      record("webservice", "", { description: `authn-k8s authenticator for cluster ${id}` }),
+      record("webservice", "status", { description: `status of authenticator ${id}` }),
+      record("variable", CA_VARIABLES.cert),
+      record("variable", CA_VARIABLES.key),
+      ...authenticatorAccess(id, `authenticator ${id}`),
+    ],
+  };
 }
 
-function followerHost(): Statement {
-  return record("host", followerHostRelativeId(), {
-    "authn-k8s/namespace": CONJUR_NAMESPACE,
-    "authn-k8s/service-account": FOLLOWER_SERVICE_ACCOUNT,
-    "authn-k8s/deployment": FOLLOWER_DEPLOYMENT,
-    "authn-k8s/authentication-container-name": AUTHENTICATOR_CONTAINER,
-    kubernetes: "true",
-  });
-}
-
-function applicationHostAnnotations(tenant: string, app: PolicyApplication): Annotations {
+function applicationHostAnnotations(tenant: string, app: PolicyApplication) {
   const annotations: Record<string, string> = {
     "authn-k8s/namespace": tenant,
     "authn-k8s/service-account": app.serviceAccount,
@@ -134,82 +78,189 @@ function applicationHostAnnotations(tenant: string, app: PolicyApplication): Ann
   return annotations;
 }
 
-/** `tenants/<spoke>/<tenant>`: one host per application, its variables, and read/execute for that host only. */
-function tenantBranch(tenant: PolicyTenant): Statement {
+/**
+ * `tenants/<spoke>/<tenant>`: each application's variables, and in enterprise its authn-k8s host
+ * with read/execute on its own variables only. In oss the host lives under the spoke's authn-jwt
+ * identity path and its permits are made at root level (applicationPermits).
+ */
+function tenantBranch(edition: ConjurEdition, tenant: PolicyTenant): Statement {
   const body: Statement[] = [];
   for (const app of tenant.applications) {
-    body.push(record("host", app.name, applicationHostAnnotations(tenant.name, app)));
+    if (edition === "enterprise") {
+      body.push(record("host", app.name, applicationHostAnnotations(tenant.name, app)));
+    }
     for (const secret of app.secrets) {
       body.push(record("variable", `${app.name}/${secret}`));
-      body.push({
-        kind: "permit",
-        role: ref("host", app.name),
-        privileges: ["read", "execute"],
-        resource: ref("variable", `${app.name}/${secret}`),
-      });
+      if (edition === "enterprise") {
+        body.push({
+          kind: "permit",
+          role: ref("host", app.name),
+          privileges: ["read", "execute"],
+          resource: ref("variable", `${app.name}/${secret}`),
+        });
+      }
     }
   }
   return { kind: "policy", id: tenant.name, body };
 }
 
-/** The whole estate policy, loaded into `root`. */
-export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
-  const statements: Statement[] = [];
-  const [hubId, ...spokeIds] = authenticatorIds(input.spokes.map((s) => s.name));
-  statements.push(authenticatorBranch(hubId, { remoteCluster: false, hosts: [] }));
-  for (const id of spokeIds) {
-    statements.push(authenticatorBranch(id, { remoteCluster: true, hosts: [followerHost()] }));
-  }
+/** The full id of the host an application of a spoke authenticates as, per edition. */
+export function applicationHostId(
+  edition: ConjurEdition,
+  spoke: string,
+  tenant: string,
+  app: PolicyApplication,
+): string {
+  return edition === "oss"
+    ? jwtHostId(spoke, tenant, app.serviceAccount)
+    : `${TENANTS_BRANCH}/${spoke}/${tenant}/${app.name}`;
+}
 
-  statements.push({
-    kind: "policy",
-    id: SEED_GENERATION_BRANCH,
-    body: [
-      record("webservice", "", { description: "follower seed generation" }),
-      record("group", "consumers", { description: "followers allowed to fetch a seed" }),
+/** One host per service account of the spoke's tenants (applications may share one). */
+function tenantJwtHosts(spoke: PolicySpoke): Statement[] {
+  const seen = new Set<string>();
+  const hosts: Statement[] = [];
+  for (const tenant of spoke.tenants) {
+    for (const app of tenant.applications) {
+      const key = `${tenant.name}/${app.serviceAccount}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      hosts.push(jwtHost(spoke.name, tenant.name, app.serviceAccount));
+    }
+  }
+  return hosts;
+}
+
+/**
+ * Per spoke: the authenticators and the hosts that use them. In oss every tenant service account
+ * already has its authn-jwt host (External Secrets logs in as those); in enterprise the authn-jwt
+ * hosts are the follower's and, for tenants with External Secrets, one per service account ESO
+ * logs in as at the follower.
+ */
+function spokeAuthenticators(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  if (edition === "oss") return [authnJwtBranch(spoke.name, spoke.jwtKeys, tenantJwtHosts(spoke))];
+  return [
+    authenticatorBranch(spoke.name),
+    authnJwtBranch(spoke.name, spoke.jwtKeys, [
+      jwtHost(spoke.name, CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT),
+      ...esoJwtHosts(spoke),
+    ]),
+  ];
+}
+
+/** Root-level grants and permits, with full ids so each names exactly the role it hands out. */
+function spokeGrants(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  const out: Statement[] = [];
+  const granted = new Set<string>();
+  const grant = (statement: Statement, hostId: string) => {
+    if (granted.has(hostId)) return;
+    granted.add(hostId);
+    out.push(statement);
+  };
+  if (edition === "enterprise") {
+    const follower = jwtHostId(spoke.name, CONJUR_NAMESPACE, FOLLOWER_SERVICE_ACCOUNT);
+    out.push(
       {
-        kind: "permit",
-        role: ref("group", "consumers"),
-        privileges: ["execute"],
-        resource: ref("webservice", ""),
+        kind: "grant",
+        role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`),
+        member: ref("host", follower),
       },
-    ],
-  });
-
-  const tenantSpokes = input.spokes.filter((s) => s.tenants.length > 0);
-  if (tenantSpokes.length > 0) {
-    statements.push({
-      kind: "policy",
-      id: TENANTS_BRANCH,
-      body: tenantSpokes.map((s): Statement => ({
-        kind: "policy",
-        id: s.name,
-        body: s.tenants.map(tenantBranch),
-      })),
-    });
+      jwtConsumerGrant(spoke.name, follower),
+    );
   }
-
-  // Grants sit at root level with full ids, so each names exactly the role it hands out.
-  for (const spoke of input.spokes) {
-    const consumers = ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`);
-    const follower = ref("host", followerHostId(spoke.name));
-    statements.push({
-      kind: "grant",
-      role: ref("group", `${SEED_GENERATION_BRANCH}/consumers`),
-      member: follower,
-    });
-    statements.push({ kind: "grant", role: consumers, member: follower });
-    for (const tenant of spoke.tenants) {
-      for (const app of tenant.applications) {
-        statements.push({
-          kind: "grant",
-          role: consumers,
-          member: ref("host", `${TENANTS_BRANCH}/${spoke.name}/${tenant.name}/${app.name}`),
+  for (const tenant of spoke.tenants) {
+    for (const app of tenant.applications) {
+      const hostId = applicationHostId(edition, spoke.name, tenant.name, app);
+      if (edition === "enterprise") {
+        grant(
+          {
+            kind: "grant",
+            role: ref("group", `${authenticatorPolicyId(spoke.name)}/consumers`),
+            member: ref("host", hostId),
+          },
+          hostId,
+        );
+        continue;
+      }
+      grant(jwtConsumerGrant(spoke.name, hostId), hostId);
+      for (const secret of app.secrets) {
+        out.push({
+          kind: "permit",
+          role: ref("host", hostId),
+          privileges: ["read", "execute"],
+          resource: ref("variable", `${TENANTS_BRANCH}/${spoke.name}/${tenant.name}/${app.name}/${secret}`),
         });
       }
     }
   }
+  return out;
+}
+
+const SEED_GENERATION: Statement = {
+  kind: "policy",
+  id: SEED_GENERATION_BRANCH,
+  body: [
+    record("webservice", "", { description: "follower seed generation" }),
+    record("group", "consumers", { description: "followers allowed to fetch a seed" }),
+    {
+      kind: "permit",
+      role: ref("group", "consumers"),
+      privileges: ["execute"],
+      resource: ref("webservice", ""),
+    },
+  ],
+};
+
+/** The estate's policy as the documents the hub loads into `root`, one Job each. */
+export interface EstatePolicyDocuments {
+  /** What no spoke owns: the hub's authenticator (oss) and the seed-generation service (enterprise). */
+  readonly base: Statement[];
+  /** One per converted spoke: everything that names the spoke, and nothing of another spoke. */
+  readonly spokes: readonly { readonly name: string; readonly statements: Statement[] }[];
+}
+
+/**
+ * One spoke's document: its authenticators, its tenants' branch (declared inside `tenants`, so the
+ * ids and owners are those of one whole document: loading is additive, POST, and each spoke's load
+ * adds its own branch to `tenants`), and the root-level grants and permits that name its hosts.
+ * It refers to nothing outside itself but the base document's seed-generation consumers.
+ */
+function spokeDocument(edition: ConjurEdition, spoke: PolicySpoke): Statement[] {
+  const statements = spokeAuthenticators(edition, spoke);
+  if (spoke.tenants.length > 0) {
+    statements.push({
+      kind: "policy",
+      id: TENANTS_BRANCH,
+      body: [{ kind: "policy", id: spoke.name, body: spoke.tenants.map((t) => tenantBranch(edition, t)) }],
+    });
+  }
+  statements.push(...spokeGrants(edition, spoke));
+  // oss: spokeGrants already gives each service-account host its consumer grant and its permits.
+  if (edition === "enterprise") statements.push(...esoGrants(spoke));
   return statements;
+}
+
+/**
+ * The estate policy split so that no document grows with the fleet (docs/performance.md, "Conjur
+ * policy"): the base, then one document per spoke, each bounded by that spoke's own tenants.
+ */
+export function estatePolicyDocuments(input: EstatePolicyInput): EstatePolicyDocuments {
+  const base: Statement[] = [];
+  if (input.hubAuthenticator) base.push(authenticatorBranch(HUB_AUTHENTICATOR_ID));
+  if (input.edition === "enterprise") base.push(SEED_GENERATION);
+  return {
+    base,
+    spokes: input.spokes.map((spoke) => ({
+      name: spoke.name,
+      statements: spokeDocument(input.edition, spoke),
+    })),
+  };
+}
+
+/** Every statement the estate loads, in load order: the base, then each spoke's document. */
+export function buildEstatePolicy(input: EstatePolicyInput): Statement[] {
+  const documents = estatePolicyDocuments(input);
+  return [...documents.base, ...documents.spokes.flatMap((s) => s.statements)];
 }
 
 // ---- serialisation ----

@@ -25,22 +25,13 @@ import {
   selectorLabels,
   workloadLabels,
 } from "../naming";
-import { BACKUP_NAMES } from "./workloads";
+import { BACKUP_NAMES, BACKUP_STATE_METRICS } from "./workloads";
 
 /**
  * EKS Pod Identity's agent answers credential requests on this link-local address, port 80
  * (AWS EKS user guide, "EKS Pod Identity": AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials).
  */
 export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
-
-/** kube-state-metrics for the backup CronJob: its name, Service and port as the hub Prometheus scrapes it. */
-export const BACKUP_STATE_METRICS = {
-  name: "conjur-backup-metrics",
-  port: 8080,
-  telemetryPort: 8081,
-  /** `host:port` of the Service, from the monitoring namespace. */
-  target: `conjur-backup-metrics.${CONJUR_NAMESPACE}.svc:8080`,
-} as const;
 
 const KSM_UID = 65534;
 

@@ -10,7 +10,7 @@ import {
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
 } from "../kube";
-import { POSTGRES_PORT, POSTGRES_SERVICE, workloadLabels } from "../naming";
+import { CONJUR_NAMESPACE, POSTGRES_PORT, POSTGRES_SERVICE, workloadLabels } from "../naming";
 import { BACKUP_ENV, SCRIPT_FILES, ScriptFile } from "./scripts";
 
 /** Object names in the hub's namespace. */
@@ -20,6 +20,15 @@ export const BACKUP_NAMES = {
   serviceAccount: "conjur-backup",
   scripts: "conjur-backup-scripts",
   passphraseSecret: "conjur-backup-key",
+} as const;
+
+/** kube-state-metrics for the backup CronJob: its name, Service and port as the hub Prometheus scrapes it. */
+export const BACKUP_STATE_METRICS = {
+  name: "conjur-backup-metrics",
+  port: 8080,
+  telemetryPort: 8081,
+  /** `host:port` of the Service, from the monitoring namespace. */
+  target: `conjur-backup-metrics.${CONJUR_NAMESPACE}.svc:8080`,
 } as const;
 
 /** The hub's Secrets the backup reads (created by ConjurHub; test/dr/backup.test.ts checks the names). */

@@ -36,6 +36,10 @@ export function buildNginxConfig(metricsClientCidrs: readonly string[]): string 
     "    ssl_protocols TLSv1.2 TLSv1.3;",
     "    ssl_prefer_server_ciphers on;",
     "    client_max_body_size 10m;",
+    // Ask for a client certificate without requiring one or checking its issuer: authn-k8s clients
+    // present the certificate Conjur issued them and Conjur verifies it (conjur-oss-helm-chart
+    // files/conjur.conf does the same).
+    "    ssl_verify_client optional_no_ca;",
     `    location = ${NGINX_HEALTH_PATH} { access_log off; return 200 "ok"; }`,
     "    location = /metrics {",
     ...metricsClientCidrs.map((cidr) => `      allow ${cidr};`),
@@ -44,6 +48,8 @@ export function buildNginxConfig(metricsClientCidrs: readonly string[]): string 
     "    }",
     "    location / {",
     `      proxy_pass http://127.0.0.1:${CONJUR_HTTP_PORT};`,
+    // authn-k8s reads the client certificate from this header (conjur authn_k8s/authenticator.rb).
+    "      proxy_set_header X-SSL-Client-Certificate $ssl_client_escaped_cert;",
     "      proxy_set_header Host $host;",
     "      proxy_set_header X-Real-IP $remote_addr;",
     "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
@@ -98,8 +104,12 @@ export interface PolicyLoadScriptInput {
   readonly primaryUrl: string;
   readonly account: string;
   readonly variables: readonly VariableFromFile[];
+  /** Authenticators (`authn-jwt/<id>`) to enable through the API: `PATCH /<authenticator>/<account>`. */
+  readonly enable?: readonly string[];
   /** How many times to poll the primary before giving up (5 s apart). */
   readonly waitAttempts?: number;
+  /** How many times to try the load while another is in progress (2-9 s apart). */
+  readonly loadAttempts?: number;
 }
 
 const SAFE_ID = /^[A-Za-z0-9/_.-]+$/;
@@ -107,6 +117,8 @@ const SAFE_ID = /^[A-Za-z0-9/_.-]+$/;
 /**
  * Loads the policy into `root` through the REST API with curl, then sets each variable. Loading
  * is additive (POST): a branch this stack no longer declares is left for an operator to delete.
+ * A load that meets another in progress (409) waits and tries again; any other failure stops the
+ * Job with the HTTP status and Conjur's reason.
  */
 export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
   for (const v of input.variables) {
@@ -114,9 +126,14 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
       throw new Error(`unsafe variable id or path: ${v.variableId} ${v.file}`);
     }
   }
+  for (const a of input.enable ?? []) {
+    if (!SAFE_ID.test(a)) throw new Error(`unsafe authenticator: ${a}`);
+  }
   const attempts = input.waitAttempts ?? 60;
   const curl = `curl --fail --silent --show-error --cacert ${JOB_PATHS.caCert}`;
   const auth = `${JOB_PATHS.scratch}/auth-header`;
+  const response = `${JOB_PATHS.scratch}/policy-response`;
+  const loadAttempts = input.loadAttempts ?? 40;
   const lines = [
     "set -eu",
     `URL=${shellQuote(input.primaryUrl)}`,
@@ -131,7 +148,23 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
     `API_KEY=$(printf 'user = "admin:%s"\\n' "$(cat ${JOB_PATHS.adminPassword})" | ${curl} --config - "$URL/authn/$ACCOUNT/login")`,
     `TOKEN=$(printf '%s' "$API_KEY" | ${curl} --header 'Accept-Encoding: base64' --data-binary @- "$URL/authn/$ACCOUNT/admin/authenticate")`,
     `printf 'Authorization: Token token="%s"\\n' "$TOKEN" > ${auth}`,
-    `${curl} --header @${auth} --request POST --data-binary @${JOB_PATHS.policy} "$URL/policies/$ACCOUNT/policy/root" > /dev/null`,
+    // Conjur answers 409 while another load is in progress (the API's "Load a policy": retry after a
+    // delay): every spoke has its own load, so they meet. The 201 body lists created hosts' API keys:
+    // it goes to memory-backed scratch and is removed, never to the log.
+    "n=0",
+    "while :; do",
+    `  code=$(curl --silent --show-error --cacert ${JOB_PATHS.caCert} --output ${response} --write-out '%{http_code}' --header @${auth} --request POST --data-binary @${JOB_PATHS.policy} "$URL/policies/$ACCOUNT/policy/root")`,
+    '  case "$code" in',
+    "    201) break ;;",
+    "    409)",
+    "      n=$((n+1))",
+    `      if [ "$n" -ge ${loadAttempts} ]; then echo "policy load: another load still in progress after $n attempts" >&2; exit 1; fi`,
+    '      echo "policy load: another load is in progress, retrying"',
+    "      sleep $((2 + $(od -An -N1 -tu1 /dev/urandom) % 8)) ;;",
+    `    *) echo "policy load failed: HTTP $code" >&2; cat ${response} >&2; rm -f ${response}; exit 1 ;;`,
+    "  esac",
+    "done",
+    `rm -f ${response}`,
     'echo "policy loaded into root"',
     "set_variable() {",
     `  id=$(printf '%s' "$1" | sed 's|/|%2F|g')`,
@@ -139,6 +172,17 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
     '  echo "set $1"',
     "}",
     ...input.variables.map((v) => `set_variable ${shellQuote(v.variableId)} ${shellQuote(v.file)}`),
+    ...((input.enable ?? []).length > 0
+      ? [
+          "# A Leader's allow-list is stored in its database (routes.rb: PATCH /:authenticator/:service_id/:account);",
+          "# an allow-list in conjur.yml or CONJUR_AUTHENTICATORS on the Leader takes precedence.",
+          "enable_authenticator() {",
+          `  ${curl} --header @${auth} --request PATCH --data 'enabled=true' "$URL/$1/$ACCOUNT" > /dev/null`,
+          '  echo "enabled $1"',
+          "}",
+          ...(input.enable ?? []).map((a) => `enable_authenticator ${shellQuote(a)}`),
+        ]
+      : []),
     `rm -f ${auth}`,
     "",
   ];

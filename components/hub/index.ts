@@ -1,3 +1,3 @@
 // The hub: the Conjur primary and its generated secrets.
-export { ConjurHub, ConjurHubArgs, SpokeClusterAccess } from "./hub";
+export { ConjurHub, ConjurHubArgs } from "./hub";
 export { ConjurSecrets } from "./secrets";

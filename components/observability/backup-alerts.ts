@@ -2,17 +2,23 @@
 // watches the backup CronJob (components/dr/cluster.ts), and one rule group that fires when the
 // last successful backup is older than the RPO, or when that cannot be known. Pure.
 import type { AlertingRule, RuleFile, ScrapeConfig } from "./prometheus";
+import { DOCS_URL } from "./model";
 
 export const BACKUP_STATE_JOB = "conjur-backup-state";
 export const BACKUP_ALERTS = {
   stale: "ConjurBackupStale",
   unobserved: "ConjurBackupStateMissing",
 } as const;
-/** The runbook section each alert links to (test/dr checks the anchors exist). */
+/**
+ * The runbook section of each alert (`runbook`, like the other alerts' docs/observability.md hint);
+ * its `runbook_url` is the same section as GitHub renders it (the tests check the anchors exist).
+ */
 export const BACKUP_RUNBOOK = {
   stale: "docs/disaster-recovery.md#backup-stale",
   unobserved: "docs/disaster-recovery.md#backup-state-missing",
 } as const;
+
+const runbookUrl = (runbook: string) => `${DOCS_URL}/${runbook.slice("docs/".length)}`;
 
 export interface BackupAlertInput {
   /** The hub cluster's name, for the alerts' `cluster` label. */
@@ -64,7 +70,8 @@ export function buildBackupAlertRules(input: BackupAlertInput): RuleFile<Alertin
               description:
                 `The last successful run of CronJob ${input.namespace}/${input.cronJob} is older than ${input.rpo}, ` +
                 "or it has never succeeded: a restore now would lose more than the RPO allows. Check the failed Jobs' logs.",
-              runbook_url: BACKUP_RUNBOOK.stale,
+              runbook: BACKUP_RUNBOOK.stale,
+              runbook_url: runbookUrl(BACKUP_RUNBOOK.stale),
             },
           },
           {
@@ -78,7 +85,8 @@ export function buildBackupAlertRules(input: BackupAlertInput): RuleFile<Alertin
               description:
                 `kube-state-metrics (${input.target}) has not been scraped for 15 minutes: ` +
                 `${BACKUP_ALERTS.stale} cannot fire while it is away.`,
-              runbook_url: BACKUP_RUNBOOK.unobserved,
+              runbook: BACKUP_RUNBOOK.unobserved,
+              runbook_url: runbookUrl(BACKUP_RUNBOOK.unobserved),
             },
           },
         ],

@@ -1,63 +1,11 @@
 // Grafana dashboard (JSON model) for the hub: Conjur traffic and federation health per spoke.
 // Its queries use only series the spokes federate (recording rules, up, Conjur's own metrics).
-import { FEDERATE_JOB_PREFIX, FOLLOWER_JOB, assertDnsLabel, escapeRegex } from "./model";
+import { FEDERATE_JOB_PREFIX, FOLLOWER_JOB, assertDnsLabel, assertUniqueSpokes, escapeRegex } from "./model";
 import { RECORDING_RULES } from "./prometheus";
 
-export interface DashboardTarget {
-  refId: string;
-  expr: string;
-  legendFormat: string;
-}
-
-export interface DashboardPanel {
-  id: number;
-  type: "timeseries" | "stat";
-  title: string;
-  description: string;
-  datasource: { type: "prometheus"; uid: string };
-  gridPos: { x: number; y: number; w: number; h: number };
-  fieldConfig: {
-    defaults: {
-      unit: string;
-      min?: number;
-      max?: number;
-      thresholds?: { mode: "absolute"; steps: Array<{ color: string; value: number | null }> };
-    };
-    overrides: never[];
-  };
-  options: Record<string, unknown>;
-  targets: DashboardTarget[];
-}
-
-export interface TemplateVariable {
-  name: string;
-  label: string;
-  type: "datasource" | "query";
-  query: string | { query: string; refId: string };
-  datasource?: { type: "prometheus"; uid: string };
-  definition?: string;
-  refresh?: number;
-  multi?: boolean;
-  includeAll?: boolean;
-  allValue?: string;
-  current?: { text: string[]; value: string[] };
-  options?: Array<{ text: string; value: string; selected: boolean }>;
-  sort?: number;
-}
-
-export interface GrafanaDashboard {
-  uid: string;
-  title: string;
-  tags: string[];
-  timezone: "utc";
-  schemaVersion: number;
-  version: number;
-  editable: boolean;
-  refresh: string;
-  time: { from: string; to: string };
-  templating: { list: TemplateVariable[] };
-  panels: DashboardPanel[];
-}
+/** The dashboard's JSON model, as the builder writes it (Grafana schema version 39). */
+export type GrafanaDashboard = ReturnType<typeof buildFederationDashboard>;
+type Thresholds = Array<{ color: string; value: number | null }>;
 
 export const FEDERATION_DASHBOARD_UID = "hubspoke-conjur-federation";
 
@@ -70,11 +18,14 @@ interface PanelSpec {
   unit: string;
   exprs: Array<{ expr: string; legend: string }>;
   type?: "timeseries" | "stat";
-  thresholds?: Array<{ color: string; value: number | null }>;
+  thresholds?: Thresholds;
 }
 
-function panel(spec: PanelSpec, id: number, x: number, y: number, w: number): DashboardPanel {
-  const defaults: DashboardPanel["fieldConfig"]["defaults"] = { unit: spec.unit, min: 0 };
+function panel(spec: PanelSpec, id: number, x: number, y: number, w: number) {
+  const defaults: { unit: string; min: number; thresholds?: { mode: "absolute"; steps: Thresholds } } = {
+    unit: spec.unit,
+    min: 0,
+  };
   if (spec.thresholds !== undefined) defaults.thresholds = { mode: "absolute", steps: spec.thresholds };
   return {
     id,
@@ -96,55 +47,81 @@ function panel(spec: PanelSpec, id: number, x: number, y: number, w: number): Da
   };
 }
 
-/** The hub's multi-cluster view; `spokes` seeds the cluster picker until Prometheus has data. */
-export function buildFederationDashboard(input: { spokes: string[] }): GrafanaDashboard {
-  input.spokes.forEach((s, i) => assertDnsLabel(s, `spokes[${i}]`));
-  if (new Set(input.spokes).size !== input.spokes.length) throw new Error("spokes: duplicate spoke name");
-  const federateJobs = `job=~"${escapeRegex(FEDERATE_JOB_PREFIX)}.*"`;
+/** A timeseries of one recording rule per spoke (`sum` for rates, `max` for ratios and latencies). */
+function perSpoke(
+  title: string,
+  description: string,
+  unit: string,
+  aggregate: "sum" | "max",
+  rule: string,
+): PanelSpec {
+  return {
+    title,
+    description,
+    unit,
+    exprs: [{ expr: `${aggregate} by (cluster) (${rule}{${CLUSTER}})`, legend: "{{cluster}}" }],
+  };
+}
 
+/** A timeseries of one of the hub's own per-target series of the federate jobs, per spoke. */
+function perFederateJob(title: string, description: string, series: string): PanelSpec {
+  const expr = `max by (cluster) (${series}{${FEDERATE_JOBS}, ${CLUSTER}})`;
+  return {
+    title,
+    description,
+    unit: series === "scrape_duration_seconds" ? "s" : "none",
+    exprs: [{ expr, legend: "{{cluster}}" }],
+  };
+}
+
+const FEDERATE_JOBS = `job=~"${escapeRegex(FEDERATE_JOB_PREFIX)}.*"`;
+
+/** The hub's multi-cluster view; `spokes` seeds the cluster picker until Prometheus has data. */
+export function buildFederationDashboard(input: { spokes: string[] }) {
+  input.spokes.forEach((s, i) => assertDnsLabel(s, `spokes[${i}]`));
+  assertUniqueSpokes(input.spokes);
+  const follower = `job="${FOLLOWER_JOB}", ${CLUSTER}`;
   const specs: PanelSpec[] = [
     {
       title: "Spokes federated",
       description: "Spokes whose /federate endpoint the hub scraped successfully, out of those configured.",
       unit: "none",
       type: "stat",
-      exprs: [{ expr: `count(up{${federateJobs}} == 1) or vector(0)`, legend: "federated" }],
+      exprs: [{ expr: `count(up{${FEDERATE_JOBS}} == 1) or vector(0)`, legend: "federated" }],
       // Green only when every configured spoke is federated.
       thresholds: [
         { color: "red", value: null },
         { color: "green", value: input.spokes.length },
       ],
     },
-    {
-      title: "Conjur request rate",
-      description: "Requests per second served by the Conjur followers of each spoke.",
-      unit: "reqps",
-      exprs: [
-        { expr: `sum by (cluster) (${RECORDING_RULES.requestRate}{${CLUSTER}})`, legend: "{{cluster}}" },
-      ],
-    },
-    {
-      title: "Conjur 5xx error ratio",
-      description: "Share of requests answered with a 5xx status, per spoke.",
-      unit: "percentunit",
-      exprs: [
-        { expr: `max by (cluster) (${RECORDING_RULES.errorRatio}{${CLUSTER}})`, legend: "{{cluster}}" },
-      ],
-    },
-    {
-      title: "Conjur 5xx errors",
-      description: "5xx responses per second, per spoke.",
-      unit: "reqps",
-      exprs: [{ expr: `sum by (cluster) (${RECORDING_RULES.errorRate}{${CLUSTER}})`, legend: "{{cluster}}" }],
-    },
-    {
-      title: "Conjur p99 request latency",
-      description: "99th percentile of request duration over 5 minutes, per spoke.",
-      unit: "s",
-      exprs: [
-        { expr: `max by (cluster) (${RECORDING_RULES.durationP99}{${CLUSTER}})`, legend: "{{cluster}}" },
-      ],
-    },
+    perSpoke(
+      "Conjur request rate",
+      "Requests per second served by the Conjur followers of each spoke.",
+      "reqps",
+      "sum",
+      RECORDING_RULES.requestRate,
+    ),
+    perSpoke(
+      "Conjur 5xx error ratio",
+      "Share of requests answered with a 5xx status, per spoke.",
+      "percentunit",
+      "max",
+      RECORDING_RULES.errorRatio,
+    ),
+    perSpoke(
+      "Conjur 5xx errors",
+      "5xx responses per second, per spoke.",
+      "reqps",
+      "sum",
+      RECORDING_RULES.errorRate,
+    ),
+    perSpoke(
+      "Conjur p99 request latency",
+      "99th percentile of request duration over 5 minutes, per spoke.",
+      "s",
+      "max",
+      RECORDING_RULES.durationP99,
+    ),
     {
       title: "Requests by operation",
       description: "Conjur requests per second by operation (authenticate, fetch secret, ...).",
@@ -162,39 +139,24 @@ export function buildFederationDashboard(input: { spokes: string[] }): GrafanaDa
         "Conjur follower targets the spoke Prometheus scrapes successfully, against all follower targets.",
       unit: "none",
       exprs: [
-        { expr: `sum by (cluster) (up{job="${FOLLOWER_JOB}", ${CLUSTER}})`, legend: "{{cluster}} up" },
-        { expr: `count by (cluster) (up{job="${FOLLOWER_JOB}", ${CLUSTER}})`, legend: "{{cluster}} targets" },
+        { expr: `sum by (cluster) (up{${follower}})`, legend: "{{cluster}} up" },
+        { expr: `count by (cluster) (up{${follower}})`, legend: "{{cluster}} targets" },
       ],
     },
-    {
-      title: "Federation scrape duration",
-      description:
-        "How long the hub takes to scrape each spoke's /federate; alerts fire near the scrape timeout.",
-      unit: "s",
-      exprs: [
-        {
-          expr: `max by (cluster) (scrape_duration_seconds{${federateJobs}, ${CLUSTER}})`,
-          legend: "{{cluster}}",
-        },
-      ],
-    },
-    {
-      title: "Federation samples per scrape",
-      description: "Samples each federation scrape returns; compare with sample_limit.",
-      unit: "none",
-      exprs: [
-        {
-          expr: `max by (cluster) (scrape_samples_scraped{${federateJobs}, ${CLUSTER}})`,
-          legend: "{{cluster}}",
-        },
-      ],
-    },
+    perFederateJob(
+      "Federation scrape duration",
+      "How long the hub takes to scrape each spoke's /federate; alerts fire near the scrape timeout.",
+      "scrape_duration_seconds",
+    ),
+    perFederateJob(
+      "Federation samples per scrape",
+      "Samples each federation scrape returns; compare with sample_limit.",
+      "scrape_samples_scraped",
+    ),
   ];
 
-  const panels = specs.map((spec, i) => {
-    const width = 12;
-    return panel(spec, i + 1, (i % 2) * width, Math.floor(i / 2) * 8, width);
-  });
+  // Two panels of half the grid's 24 columns per row.
+  const panels = specs.map((spec, i) => panel(spec, i + 1, (i % 2) * 12, Math.floor(i / 2) * 8, 12));
 
   const options = input.spokes.map((s) => ({ text: s, value: s, selected: false }));
   return {

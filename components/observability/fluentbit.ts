@@ -138,19 +138,34 @@ export function buildConjurParsers(): FluentBitSection[] {
   ];
 }
 
-export interface SpokeForwarderInput {
-  cluster: string;
-  region: string;
-  hubHost: string;
-  hubPort: number;
-  /** Name in the hub sink's certificate; sent as SNI and checked against it. */
-  tlsServerName: string;
+/** Both ends of the forward protocol: TLS files, the shared key, the filesystem buffer. */
+export interface ForwardEndInput {
+  /** The forwarder's client certificate or the sink's server certificate, and the CA of the peer's. */
   caFile: string;
   certFile: string;
   keyFile: string;
   /** Name of the env var holding the forward protocol's shared key (from a Secret). */
   sharedKeyEnv: string;
   storagePath: string;
+}
+
+/** The TLS and shared-key settings of a forward input or output, whose certificates chain to caFile. */
+function forwardTls(input: ForwardEndInput): Record<string, FluentBitValue> {
+  return {
+    "tls.ca_file": absolutePath(input.caFile, "caFile"),
+    "tls.crt_file": absolutePath(input.certFile, "certFile"),
+    "tls.key_file": absolutePath(input.keyFile, "keyFile"),
+    shared_key: envReference(input.sharedKeyEnv, "sharedKeyEnv"),
+  };
+}
+
+export interface SpokeForwarderInput extends ForwardEndInput {
+  cluster: string;
+  region: string;
+  hubHost: string;
+  hubPort: number;
+  /** Name in the hub sink's certificate; sent as SNI and checked against it. */
+  tlsServerName: string;
   storageTotalLimit: string;
   memBufLimit: string;
   conjurNamespace: string;
@@ -246,10 +261,7 @@ export function buildSpokeForwarderConfig(input: SpokeForwarderInput): FluentBit
           // Without it Fluent Bit checks the chain but not the name (fluent-bit#8072; option since 3.1).
           "tls.verify_hostname": "On",
           "tls.vhost": host(input.tlsServerName, "tlsServerName"),
-          "tls.ca_file": absolutePath(input.caFile, "caFile"),
-          "tls.crt_file": absolutePath(input.certFile, "certFile"),
-          "tls.key_file": absolutePath(input.keyFile, "keyFile"),
-          shared_key: envReference(input.sharedKeyEnv, "sharedKeyEnv"),
+          ...forwardTls(input),
           // The hub acknowledges each chunk, so a chunk leaves the buffer only once it is stored.
           require_ack_response: "True",
           retry_limit: "no_limits",
@@ -273,14 +285,9 @@ export type SinkDestination =
       caFile?: string;
     };
 
-export interface HubSinkInput {
+export interface HubSinkInput extends ForwardEndInput {
   listenPort: number;
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  sharedKeyEnv: string;
   destination: SinkDestination;
-  storagePath: string;
   /** Bound of the output's filesystem buffer while the search cluster is away. */
   storageTotalLimit?: string;
   memBufLimit?: string;
@@ -342,10 +349,7 @@ export function buildHubSinkConfig(input: HubSinkInput): FluentBitYaml {
           "tls.verify": "On",
           ...((input.requireClientCert ?? true) ? { "tls.verify_client_cert": "On" } : {}),
           // As a server, tls.ca_file is the CA that forwarders' client certificates must chain to.
-          "tls.ca_file": absolutePath(input.caFile, "caFile"),
-          "tls.crt_file": absolutePath(input.certFile, "certFile"),
-          "tls.key_file": absolutePath(input.keyFile, "keyFile"),
-          shared_key: envReference(input.sharedKeyEnv, "sharedKeyEnv"),
+          ...forwardTls(input),
           "storage.type": "filesystem",
           mem_buf_limit: memBufLimit,
         },

@@ -4,22 +4,15 @@
 // spokes' forward traffic over TLS and writing it to the configured destination.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { convertedSpokes, type StackSpec } from "../../stacks/spec";
+import { convertedSpokes, type SpokeSpec, type StackSpec } from "../../stacks/spec";
 import { requireSecretConfig } from "../../stacks/load";
 import type { EstatePki } from "../pki";
-import { BACKUP_STATE_METRICS } from "../dr/cluster";
-import { BACKUP_NAMES } from "../dr/workloads";
-import { BackupAlertInput, buildBackupAlertRules, buildBackupStateScrapeJob } from "./backup-alerts";
-import { managedNamespace, networkPolicyFactory } from "../namespace";
 import {
-  defaultDenySpec,
   dnsEgressRule,
-  emptyDirVolume,
   ipBlocks,
   kubeApiEgressRule,
   namespaceSelectorFor,
   preferredAntiAffinity,
-  resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
   tcpPorts,
@@ -37,53 +30,30 @@ import {
   serviceDnsNames,
   workloadLabels,
 } from "../naming";
+import { federateJobName, LOG_FORWARD_PORT, PROMETHEUS_PORT } from "./model";
 import {
-  federateJobName,
-  FLUENT_BIT_HTTP_PORT,
-  LOG_FORWARD_PORT,
-  parsePrometheusDuration,
-  PROMETHEUS_PORT,
-} from "./model";
-import {
-  buildHubAlertRules,
-  buildHubPrometheusConfig,
-  buildPrimaryAlertRules,
-  renderPrometheusYaml,
-  type AlertingRule,
-  type RuleFile,
-} from "./prometheus";
-import {
-  buildHubSinkConfig,
-  CLIENT_CERTS_NOT_ENFORCED_NOTE,
-  renderFluentBitYaml,
-  type SinkDestination,
-} from "./fluentbit";
-import { buildFederationDashboard } from "./dashboard";
-import {
-  CALLS_KUBE_API,
-  CONFIG_HASH_ANNOTATION,
-  configHash,
-  federationHostPort,
-  FLUENT_BIT_HEALTH_PATH,
   FLUENT_BIT_PATHS,
-  fluentBitCommand,
-  fluentBitRequiresClientCerts,
-  fluentBitTlsFile,
-  FORWARD_SHARED_KEY_ENV,
   HUB_PROMETHEUS_RESOURCES,
   HUB_PROMETHEUS_STORAGE,
+  hubPrometheusFiles,
   LOG_SINK_RESOURCES,
   LOG_SINK_UID,
+  logSinkFile,
   parseCredentials,
   PROMETHEUS_PATHS,
-  PROMETHEUS_UID,
-  prometheusArgs,
-  prometheusRulesPath,
-  prometheusTlsFile,
   SINK_BUFFER,
   SINK_PASSWORD_ENV,
   SINK_USER_ENV,
 } from "./workloads";
+import {
+  AppScope,
+  appPods,
+  configMounts,
+  fluentBitPodSpec,
+  prometheusPodSpec,
+  secretEnv,
+  type Mount,
+} from "./parts";
 
 export interface HubObservabilityArgs {
   /** The validated stack spec: converted spokes, monitoring settings, the log sink. */
@@ -103,12 +73,18 @@ export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 export const DASHBOARD_CONFIGMAP = "conjur-federation-dashboard";
 export const DASHBOARD_FILE = "conjur-federation.json";
 export const PRIMARY_DISCOVERY_ROLE = "hubspoke-prometheus-discovery";
-/** Federation scrapes may return this much; sample_limit bounds the count, this the bytes. */
-const FEDERATION_BODY_SIZE_LIMIT = "50MB";
-/** The spokes' Prometheus addresses are not in the spec: any destination, on the federation port only. */
-const FEDERATION_DESTINATIONS = ["0.0.0.0/0"];
-/** The search cluster's addresses are not in the spec either: any destination, on its port only. */
-const SINK_DESTINATIONS = ["0.0.0.0/0"];
+/**
+ * Neither the spokes' Prometheus addresses nor the search cluster's are in the spec: any
+ * destination, on the federation (or the destination's) port only.
+ */
+const ANY_DESTINATION = ["0.0.0.0/0"];
+
+interface HubParts {
+  readonly name: string;
+  readonly args: HubObservabilityArgs;
+  readonly spokes: readonly SpokeSpec[];
+  readonly k8sOpts: pulumi.CustomResourceOptions;
+}
 
 export class HubObservability extends pulumi.ComponentResource {
   /** In-cluster URL of the hub Prometheus (plain HTTP, admitted from the monitoring namespace). */
@@ -120,471 +96,17 @@ export class HubObservability extends pulumi.ComponentResource {
 
   constructor(name: string, args: HubObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:observability:HubObservability", name, {}, opts);
-    const { spec, pki } = args;
-    const hub = spec.hub;
-    const spokes = convertedSpokes(spec);
+    const spokes = convertedSpokes(args.spec);
     const k8sOpts = { parent: this, provider: args.provider };
 
-    // ---- Metrics: the hub Prometheus ----
-    const { opts: monitoringOpts, meta: monitoringMeta } = managedNamespace(
-      `${name}-monitoring-namespace`,
-      { name: MONITORING_NAMESPACE, podSecurity: "restricted" },
-      k8sOpts,
-    );
-
-    const federationTls = new k8s.core.v1.Secret(
-      `${name}-prometheus-federation-tls`,
-      {
-        metadata: monitoringMeta("prometheus-federation-tls", "prometheus"),
-        type: "kubernetes.io/tls",
-        // Verifies the spokes' Prometheus certificates and the primary's, all from the root CA.
-        stringData: tlsSecretData(pki.hubPrometheusClient, pki.caCertPem),
-      },
-      monitoringOpts,
-    );
-
-    const timeoutSeconds = parsePrometheusDuration(spec.monitoring.federationTimeout) / 1000;
-    const backupState = hubBackupState(spec);
-    const prometheusYaml = renderPrometheusYaml(
-      buildHubPrometheusConfig({
-        cluster: hub.cluster,
-        region: hub.region,
-        scrapeInterval: spec.monitoring.federationInterval,
-        scrapeTimeout: spec.monitoring.federationTimeout,
-        spokes: spokes.map((spoke) => ({
-          name: spoke.name,
-          region: spoke.region,
-          target: federationHostPort(spoke),
-          serverName: spoke.monitoring.hostname,
-          ...(spec.monitoring.federationMatch ? { match: [...spec.monitoring.federationMatch] } : {}),
-        })),
-        tls: {
-          caFile: prometheusTlsFile("ca.crt"),
-          certFile: prometheusTlsFile("tls.crt"),
-          keyFile: prometheusTlsFile("tls.key"),
-        },
-        sampleLimit: spec.monitoring.sampleLimit,
-        bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
-        ruleFiles: [prometheusRulesPath()],
-        selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
-        // Through the primary's TLS front, which already admits the monitoring namespace.
-        primary: {
-          namespace: CONJUR_NAMESPACE,
-          port: NGINX_TLS_PORT,
-          tls: {
-            caFile: prometheusTlsFile("ca.crt"),
-            serverName: serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE)[2],
-          },
-        },
-        ...(backupState ? { extraScrapeConfigs: [buildBackupStateScrapeJob(backupState)] } : {}),
-      }),
-    );
-    const federationRules = buildHubAlertRules({
-      spokes: spokes.map((s) => ({ name: s.name })),
-      // Warn well before a scrape times out or hits sample_limit.
-      slowScrapeSeconds: Math.max(1, Math.floor(timeoutSeconds / 3)),
-      oversizedSamples: Math.max(1, Math.floor(spec.monitoring.sampleLimit * 0.8)),
-    });
-    const rules: RuleFile<AlertingRule> = {
-      groups: [
-        ...federationRules.groups,
-        ...buildPrimaryAlertRules({ cluster: hub.cluster }).groups,
-        ...(backupState ? buildBackupAlertRules(backupState).groups : []),
-      ],
-    };
-    const rulesYaml = renderPrometheusYaml(rules);
-    const prometheusConfig = new k8s.core.v1.ConfigMap(
-      `${name}-prometheus-config`,
-      {
-        metadata: monitoringMeta("prometheus-config", "prometheus"),
-        data: { [PROMETHEUS_PATHS.configFile]: prometheusYaml, [PROMETHEUS_PATHS.rulesFile]: rulesYaml },
-      },
-      monitoringOpts,
-    );
-    new k8s.core.v1.ConfigMap(
-      `${name}-dashboard`,
-      {
-        metadata: {
-          ...monitoringMeta(DASHBOARD_CONFIGMAP, "dashboard"),
-          labels: { ...workloadLabels(DASHBOARD_CONFIGMAP, "dashboard"), ...GRAFANA_DASHBOARD_LABEL },
-        },
-        data: {
-          [DASHBOARD_FILE]: JSON.stringify(
-            buildFederationDashboard({ spokes: spokes.map((s) => s.name) }),
-            null,
-            2,
-          ),
-        },
-      },
-      monitoringOpts,
-    );
-
-    const prometheusSa = new k8s.core.v1.ServiceAccount(
-      `${name}-prometheus-sa`,
-      { metadata: monitoringMeta(PROMETHEUS_SERVICE, "prometheus"), automountServiceAccountToken: true },
-      monitoringOpts,
-    );
-    // Discovery of the primary's pods, in its namespace only.
-    const discoveryRole = new k8s.rbac.v1.Role(
-      `${name}-prometheus-discovery-role`,
-      {
-        metadata: {
-          name: PRIMARY_DISCOVERY_ROLE,
-          namespace: args.conjurNamespace,
-          labels: workloadLabels(PRIMARY_DISCOVERY_ROLE, "rbac"),
-        },
-        rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }],
-      },
-      k8sOpts,
-    );
-    new k8s.rbac.v1.RoleBinding(
-      `${name}-prometheus-discovery-binding`,
-      {
-        metadata: {
-          name: PRIMARY_DISCOVERY_ROLE,
-          namespace: args.conjurNamespace,
-          labels: workloadLabels(PRIMARY_DISCOVERY_ROLE, "rbac"),
-        },
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: discoveryRole.metadata.name },
-        subjects: [
-          { kind: "ServiceAccount", name: prometheusSa.metadata.name, namespace: MONITORING_NAMESPACE },
-        ],
-      },
-      k8sOpts,
-    );
-
-    const prometheusService = new k8s.core.v1.Service(
-      `${name}-prometheus-service`,
-      {
-        metadata: monitoringMeta(PROMETHEUS_SERVICE, "prometheus"),
-        spec: {
-          type: "ClusterIP",
-          selector: selectorLabels(PROMETHEUS_SERVICE),
-          ports: [{ name: "web", port: PROMETHEUS_PORT, targetPort: "web", protocol: "TCP" }],
-        },
-      },
-      monitoringOpts,
-    );
-    new k8s.apps.v1.StatefulSet(
-      `${name}-prometheus`,
-      {
-        metadata: monitoringMeta(PROMETHEUS_SERVICE, "prometheus"),
-        spec: {
-          serviceName: prometheusService.metadata.name,
-          replicas: 1,
-          selector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
-          template: {
-            metadata: {
-              labels: workloadLabels(PROMETHEUS_SERVICE, "prometheus"),
-              annotations: {
-                ...CALLS_KUBE_API,
-                [CONFIG_HASH_ANNOTATION]: configHash(prometheusYaml, rulesYaml),
-              },
-            },
-            spec: {
-              serviceAccountName: prometheusSa.metadata.name,
-              automountServiceAccountToken: true,
-              securityContext: restrictedPodSecurityContext(PROMETHEUS_UID, PROMETHEUS_UID),
-              containers: [
-                {
-                  name: "prometheus",
-                  image: spec.images.prometheus,
-                  args: prometheusArgs({
-                    retentionTime: HUB_PROMETHEUS_STORAGE.retentionTime,
-                    retentionSize: HUB_PROMETHEUS_STORAGE.retentionSize,
-                    webConfig: false,
-                  }),
-                  ports: [{ name: "web", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
-                  readinessProbe: {
-                    httpGet: { path: "/-/ready", port: "web" },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 10,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: "/-/healthy", port: "web" },
-                    initialDelaySeconds: 30,
-                    periodSeconds: 20,
-                    failureThreshold: 6,
-                  },
-                  resources: resourceRequirements(HUB_PROMETHEUS_RESOURCES),
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [
-                    { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
-                    { name: "tls", mountPath: PROMETHEUS_PATHS.tlsDir, readOnly: true },
-                    { name: "data", mountPath: PROMETHEUS_PATHS.data },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "config", configMap: { name: prometheusConfig.metadata.name } },
-                { name: "tls", secret: { secretName: federationTls.metadata.name } },
-              ],
-            },
-          },
-          // The federated history outlives the pod.
-          volumeClaimTemplates: [
-            {
-              metadata: { name: "data", labels: workloadLabels(PROMETHEUS_SERVICE, "prometheus") },
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                resources: { requests: { storage: HUB_PROMETHEUS_STORAGE.volume } },
-              },
-            },
-          ],
-        },
-      },
-      // The claim template is immutable once the StatefulSet exists; resizing is an operator task.
-      { ...monitoringOpts, ignoreChanges: ["spec.volumeClaimTemplates"] },
-    );
-
-    const monitoringPolicy = networkPolicyFactory(
-      `${name}-monitoring-netpol`,
-      monitoringMeta,
-      monitoringOpts,
-    );
-    monitoringPolicy("default-deny", "default-deny", defaultDenySpec());
-    monitoringPolicy("prometheus", PROMETHEUS_SERVICE, {
-      podSelector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
-      policyTypes: ["Ingress", "Egress"],
-      ingress: [
-        {
-          // Grafana, Alertmanager and operators' port-forwards live in the monitoring namespace.
-          from: [{ namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) }],
-          ports: tcpPorts(PROMETHEUS_PORT),
-        },
-      ],
-      egress: [
-        // Every federation target is <monitoring.hostname>:9090.
-        ...(spokes.length > 0
-          ? [{ to: ipBlocks(FEDERATION_DESTINATIONS), ports: tcpPorts(PROMETHEUS_PORT) }]
-          : []),
-        {
-          to: [
-            {
-              namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE),
-              podSelector: { matchLabels: selectorLabels(PRIMARY_SERVICE) },
-            },
-          ],
-          ports: tcpPorts(NGINX_TLS_PORT),
-        },
-        dnsEgressRule(),
-        kubeApiEgressRule(),
-      ],
-    });
-
-    // ---- Logs: the log sink ----
-    // The sink reads no host files: unlike the spokes' logging namespaces, fully restricted.
-    const { opts: loggingOpts, meta: loggingMeta } = managedNamespace(
-      `${name}-logging-namespace`,
-      { name: LOGGING_NAMESPACE, podSecurity: "restricted" },
-      k8sOpts,
-    );
-
-    const sinkTls = new k8s.core.v1.Secret(
-      `${name}-log-sink-tls`,
-      {
-        metadata: loggingMeta("log-sink-tls", "log-sink"),
-        type: "kubernetes.io/tls",
-        // As a server, the CA that forwarders' client certificates must chain to.
-        stringData: tlsSecretData(pki.logSinkServer, pki.caCertPem),
-      },
-      loggingOpts,
-    );
-    const sharedKey = new k8s.core.v1.Secret(
-      `${name}-log-sink-shared-key`,
-      {
-        metadata: loggingMeta("log-sink-shared-key", "log-sink"),
-        type: "Opaque",
-        stringData: { "shared-key": pulumi.secret(args.forwardSharedKey) },
-      },
-      loggingOpts,
-    );
-    const sinkEnv: k8s.types.input.core.v1.EnvVar[] = [
-      {
-        name: FORWARD_SHARED_KEY_ENV,
-        valueFrom: { secretKeyRef: { name: sharedKey.metadata.name, key: "shared-key" } },
-      },
-    ];
-
-    const sink = hub.logSink;
-    let destination: SinkDestination = { kind: "stdout" };
-    let destinationPort: number | undefined;
-    if (sink.kind !== "stdout") {
-      const credentials = requireSecretConfig(sink.credentialsSecret).apply((text) =>
-        parseCredentials(text, sink.credentialsSecret),
-      );
-      const destinationSecret = new k8s.core.v1.Secret(
-        `${name}-log-sink-destination`,
-        {
-          metadata: loggingMeta("log-sink-destination", "log-sink"),
-          type: "Opaque",
-          stringData: {
-            username: pulumi.secret(credentials.apply((c) => c.username)),
-            password: pulumi.secret(credentials.apply((c) => c.password)),
-          },
-        },
-        loggingOpts,
-      );
-      const fromDestinationSecret = (envName: string, key: string) => ({
-        name: envName,
-        valueFrom: { secretKeyRef: { name: destinationSecret.metadata.name, key } },
-      });
-      sinkEnv.push(
-        fromDestinationSecret(SINK_USER_ENV, "username"),
-        fromDestinationSecret(SINK_PASSWORD_ENV, "password"),
-      );
-      destination = {
-        kind: sink.kind,
-        host: sink.host,
-        port: sink.port,
-        index: sink.index,
-        userEnv: SINK_USER_ENV,
-        passwordEnv: SINK_PASSWORD_ENV,
-      };
-      destinationPort = sink.port;
-    }
-    // Releases before 5 refuse to start on tls.verify_client_cert (see docs/observability.md).
-    const requireClientCert = fluentBitRequiresClientCerts(spec.images.fluentBit);
-    const sinkConf = renderFluentBitYaml(
-      buildHubSinkConfig({
-        listenPort: LOG_FORWARD_PORT,
-        caFile: fluentBitTlsFile("ca.crt"),
-        certFile: fluentBitTlsFile("tls.crt"),
-        keyFile: fluentBitTlsFile("tls.key"),
-        sharedKeyEnv: FORWARD_SHARED_KEY_ENV,
-        destination,
-        storagePath: FLUENT_BIT_PATHS.sinkBuffer,
-        storageTotalLimit: SINK_BUFFER.storageTotalLimit,
-        memBufLimit: SINK_BUFFER.memBufLimit,
-        requireClientCert,
-      }),
-      requireClientCert ? [] : [CLIENT_CERTS_NOT_ENFORCED_NOTE],
-    );
-    const sinkConfig = new k8s.core.v1.ConfigMap(
-      `${name}-log-sink-config`,
-      {
-        metadata: loggingMeta("log-sink-config", "log-sink"),
-        data: { [FLUENT_BIT_PATHS.configFile]: sinkConf },
-      },
-      loggingOpts,
-    );
-    const sinkSa = new k8s.core.v1.ServiceAccount(
-      `${name}-log-sink-sa`,
-      { metadata: loggingMeta(LOG_SINK_SERVICE, "log-sink"), automountServiceAccountToken: false },
-      loggingOpts,
-    );
-
-    const spokeSources = [...new Set(spokes.flatMap((s) => s.egressCidrs))];
-    const sinkReplicas = spec.environment === "dev" ? 1 : 2;
-    const { command, args: fluentBitArgs } = fluentBitCommand();
-    new k8s.apps.v1.Deployment(
-      `${name}-log-sink`,
-      {
-        metadata: loggingMeta(LOG_SINK_SERVICE, "log-sink"),
-        spec: {
-          replicas: sinkReplicas,
-          selector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) },
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          template: {
-            metadata: {
-              labels: workloadLabels(LOG_SINK_SERVICE, "log-sink"),
-              annotations: { [CONFIG_HASH_ANNOTATION]: configHash(sinkConf) },
-            },
-            spec: {
-              serviceAccountName: sinkSa.metadata.name,
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(LOG_SINK_UID, LOG_SINK_UID),
-              affinity: preferredAntiAffinity(selectorLabels(LOG_SINK_SERVICE)),
-              containers: [
-                {
-                  name: "fluent-bit",
-                  image: spec.images.fluentBit,
-                  command,
-                  args: fluentBitArgs,
-                  env: sinkEnv,
-                  ports: [
-                    { name: "forward", containerPort: LOG_FORWARD_PORT, protocol: "TCP" },
-                    { name: "http", containerPort: FLUENT_BIT_HTTP_PORT, protocol: "TCP" },
-                  ],
-                  // Unhealthy (destination failing) takes a replica out of the LoadBalancer, so the
-                  // spokes keep their logs in their own buffers; liveness only asks for the server.
-                  readinessProbe: {
-                    httpGet: { path: FLUENT_BIT_HEALTH_PATH, port: "http" },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 15,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: "/", port: "http" },
-                    initialDelaySeconds: 10,
-                    periodSeconds: 20,
-                    failureThreshold: 6,
-                  },
-                  resources: resourceRequirements(LOG_SINK_RESOURCES),
-                  securityContext: restrictedContainerSecurityContext(),
-                  volumeMounts: [
-                    { name: "config", mountPath: FLUENT_BIT_PATHS.configDir, readOnly: true },
-                    { name: "tls", mountPath: FLUENT_BIT_PATHS.tlsDir, readOnly: true },
-                    { name: "buffer", mountPath: FLUENT_BIT_PATHS.sinkBuffer },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "config", configMap: { name: sinkConfig.metadata.name } },
-                { name: "tls", secret: { secretName: sinkTls.metadata.name } },
-                emptyDirVolume("buffer", { sizeLimit: SINK_BUFFER.volume }),
-              ],
-            },
-          },
-        },
-      },
-      loggingOpts,
-    );
-    if (sinkReplicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-log-sink-pdb`,
-        {
-          metadata: loggingMeta(LOG_SINK_SERVICE, "log-sink"),
-          spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) } },
-        },
-        loggingOpts,
-      );
-    }
-    new k8s.core.v1.Service(
-      `${name}-log-sink-service`,
-      {
-        metadata: loggingMeta(LOG_SINK_SERVICE, "log-sink"),
-        spec: {
-          type: "LoadBalancer",
-          // Local keeps the spokes' source addresses, so the NetworkPolicy can admit their CIDRs only.
-          externalTrafficPolicy: "Local",
-          selector: selectorLabels(LOG_SINK_SERVICE),
-          ports: [{ name: "forward", port: LOG_FORWARD_PORT, targetPort: "forward", protocol: "TCP" }],
-          // The cloud firewall admits the same clients as the NetworkPolicy: the spokes.
-          ...(spokeSources.length ? { loadBalancerSourceRanges: [...spokeSources] } : {}),
-        },
-      },
-      loggingOpts,
-    );
-
-    const loggingPolicy = networkPolicyFactory(`${name}-logging-netpol`, loggingMeta, loggingOpts);
-    loggingPolicy("default-deny", "default-deny", defaultDenySpec());
-    loggingPolicy("log-sink", LOG_SINK_SERVICE, {
-      podSelector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) },
-      policyTypes: ["Ingress", "Egress"],
-      ingress:
-        spokeSources.length > 0 ? [{ from: ipBlocks(spokeSources), ports: tcpPorts(LOG_FORWARD_PORT) }] : [],
-      egress: [
-        ...(destinationPort !== undefined
-          ? [{ to: ipBlocks(SINK_DESTINATIONS), ports: tcpPorts(destinationPort) }]
-          : []),
-        dnsEgressRule(),
-      ],
-    });
+    const parts: HubParts = { name, args, spokes, k8sOpts };
+    hubPrometheus(parts);
+    hubLogSink(parts);
 
     this.prometheusUrl = pulumi.output(
       `http://${serviceDnsNames(PROMETHEUS_SERVICE, MONITORING_NAMESPACE)[2]}:${PROMETHEUS_PORT}`,
     );
-    this.logSinkEndpoint = pulumi.output(`${hub.logSinkHostname}:${LOG_FORWARD_PORT}`);
+    this.logSinkEndpoint = pulumi.output(`${args.spec.hub.logSinkHostname}:${LOG_FORWARD_PORT}`);
     this.federateJobs = pulumi.output(spokes.map((s) => federateJobName(s.name)));
     this.registerOutputs({
       prometheusUrl: this.prometheusUrl,
@@ -594,15 +116,183 @@ export class HubObservability extends pulumi.ComponentResource {
   }
 }
 
-/** What the hub Prometheus watches of the Conjur backups, when the stack makes them. */
-function hubBackupState(spec: StackSpec): BackupAlertInput | undefined {
-  if (!spec.backup) return undefined;
-  return {
-    cluster: spec.hub.cluster,
-    target: BACKUP_STATE_METRICS.target,
-    namespace: CONJUR_NAMESPACE,
-    cronJob: BACKUP_NAMES.cronJob,
-    rpo: spec.backup.rpo,
-    rpoSeconds: spec.backup.rpoSeconds,
+/** Metrics: the hub Prometheus (a StatefulSet, so the federated history outlives the pod). */
+function hubPrometheus({ name, args, spokes, k8sOpts }: HubParts) {
+  const { spec, pki } = args;
+  const restricted = { name: MONITORING_NAMESPACE, podSecurity: "restricted" } as const;
+  const prometheus = new AppScope(name, "monitoring", PROMETHEUS_SERVICE, restricted, k8sOpts);
+  // Verifies the spokes' Prometheus certificates and the primary's, all from the root CA.
+  const tlsData = tlsSecretData(pki.hubPrometheusClient, pki.caCertPem);
+  const tls = prometheus.tlsSecret("federation-tls", tlsData);
+  const { prometheusYaml, rulesYaml, dashboardJson } = hubPrometheusFiles(spec, spokes);
+  const config = prometheus.configMap("config", {
+    [PROMETHEUS_PATHS.configFile]: prometheusYaml,
+    [PROMETHEUS_PATHS.rulesFile]: rulesYaml,
+  });
+  const dashboardMeta = {
+    ...prometheus.namespaceMeta(DASHBOARD_CONFIGMAP, "dashboard"),
+    labels: { ...workloadLabels(DASHBOARD_CONFIGMAP, "dashboard"), ...GRAFANA_DASHBOARD_LABEL },
   };
+  const dashboardData = { [DASHBOARD_FILE]: dashboardJson };
+  new k8s.core.v1.ConfigMap(
+    `${name}-dashboard`,
+    { metadata: dashboardMeta, data: dashboardData },
+    prometheus.opts,
+  );
+
+  const serviceAccount = prometheus.serviceAccount(true);
+  // Discovery of the primary's pods, in its namespace only.
+  prometheus.grantRead(
+    "prometheus-discovery",
+    PRIMARY_DISCOVERY_ROLE,
+    ["pods"],
+    serviceAccount,
+    args.conjurNamespace,
+  );
+  const service = prometheus.service({
+    type: "ClusterIP",
+    selector: selectorLabels(PROMETHEUS_SERVICE),
+    ports: [{ name: "web", port: PROMETHEUS_PORT, targetPort: "web", protocol: "TCP" }],
+  });
+  const storage = HUB_PROMETHEUS_STORAGE;
+  new k8s.apps.v1.StatefulSet(
+    `${name}-prometheus`,
+    {
+      metadata: prometheus.meta(),
+      spec: {
+        serviceName: service.metadata.name,
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
+        template: {
+          metadata: prometheus.podMetadata([prometheusYaml, rulesYaml], true),
+          spec: prometheusPodSpec({
+            image: spec.images.prometheus,
+            serviceAccount,
+            storage,
+            resources: HUB_PROMETHEUS_RESOURCES,
+            mtls: false,
+            mounts: [
+              ...configMounts(PROMETHEUS_PATHS, config, tls),
+              { name: "data", path: PROMETHEUS_PATHS.data },
+            ],
+          }),
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: "data", labels: workloadLabels(PROMETHEUS_SERVICE, "prometheus") },
+            spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: storage.volume } } },
+          },
+        ],
+      },
+    },
+    // The claim template is immutable once the StatefulSet exists; resizing is an operator task.
+    { ...prometheus.opts, ignoreChanges: ["spec.volumeClaimTemplates"] },
+  );
+
+  const promPort = tcpPorts(PROMETHEUS_PORT);
+  prometheus.isolate(
+    // Grafana, Alertmanager and operators' port-forwards live in the monitoring namespace.
+    [{ from: [{ namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) }], ports: promPort }],
+    [
+      // Every federation target is <monitoring.hostname>:9090.
+      ...(spokes.length > 0 ? [{ to: ipBlocks(ANY_DESTINATION), ports: promPort }] : []),
+      { to: [appPods(CONJUR_NAMESPACE, PRIMARY_SERVICE)], ports: tcpPorts(NGINX_TLS_PORT) },
+      dnsEgressRule(),
+      kubeApiEgressRule(),
+    ],
+  );
+}
+
+/** The search cluster's credentials in a Secret, handed to the sink as env vars (none for stdout). */
+function destinationEnv(sinkScope: AppScope, spec: StackSpec): k8s.types.input.core.v1.EnvVar[] {
+  const sink = spec.hub.logSink;
+  if (sink.kind === "stdout") return [];
+  const credentials = requireSecretConfig(sink.credentialsSecret).apply((text) =>
+    parseCredentials(text, sink.credentialsSecret),
+  );
+  const secret = sinkScope.secret("destination", "Opaque", {
+    username: pulumi.secret(credentials.apply((c) => c.username)),
+    password: pulumi.secret(credentials.apply((c) => c.password)),
+  });
+  return [secretEnv(SINK_USER_ENV, secret, "username"), secretEnv(SINK_PASSWORD_ENV, secret, "password")];
+}
+
+/** Logs: the log sink, behind a LoadBalancer that admits the spokes only. */
+function hubLogSink({ name, args, spokes, k8sOpts }: HubParts) {
+  const { spec, pki } = args;
+  // The sink reads no host files: unlike the spokes' logging namespaces, fully restricted.
+  const restricted = { name: LOGGING_NAMESPACE, podSecurity: "restricted" } as const;
+  const sink = new AppScope(name, "logging", LOG_SINK_SERVICE, restricted, k8sOpts);
+  // As a server, the CA that forwarders' client certificates must chain to.
+  const tls = sink.tlsSecret("tls", tlsSecretData(pki.logSinkServer, pki.caCertPem));
+  const env = [sink.sharedKeyEnv(args.forwardSharedKey), ...destinationEnv(sink, spec)];
+  const sinkConf = logSinkFile(spec);
+  const config = sink.configMap("config", { [FLUENT_BIT_PATHS.configFile]: sinkConf });
+  const serviceAccount = sink.serviceAccount(false);
+
+  const replicas = spec.environment === "dev" ? 1 : 2;
+  const buffer = { emptyDir: { sizeLimit: SINK_BUFFER.volume } };
+  const mounts: Mount[] = [
+    ...configMounts(FLUENT_BIT_PATHS, config, tls),
+    { name: "buffer", path: FLUENT_BIT_PATHS.sinkBuffer, source: buffer },
+  ];
+  new k8s.apps.v1.Deployment(
+    `${name}-log-sink`,
+    {
+      metadata: sink.meta(),
+      spec: {
+        replicas,
+        selector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: sink.podMetadata([sinkConf], false),
+          // Unready (destination failing) takes a replica out of the LoadBalancer, so the spokes
+          // keep their logs in their own buffers.
+          spec: fluentBitPodSpec({
+            serviceAccount,
+            automountServiceAccountToken: false,
+            podSecurityContext: restrictedPodSecurityContext(LOG_SINK_UID, LOG_SINK_UID),
+            placement: { affinity: preferredAntiAffinity(selectorLabels(LOG_SINK_SERVICE)) },
+            image: spec.images.fluentBit,
+            env,
+            ports: [{ name: "forward", containerPort: LOG_FORWARD_PORT, protocol: "TCP" }],
+            readinessDelaySeconds: 5,
+            resources: LOG_SINK_RESOURCES,
+            securityContext: restrictedContainerSecurityContext(),
+            mounts,
+          }),
+        },
+      },
+    },
+    sink.opts,
+  );
+  if (replicas > 1) {
+    const pdbSpec = { minAvailable: 1, selector: { matchLabels: selectorLabels(LOG_SINK_SERVICE) } };
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-log-sink-pdb`,
+      { metadata: sink.meta(), spec: pdbSpec },
+      sink.opts,
+    );
+  }
+  const spokeSources = [...new Set(spokes.flatMap((s) => s.egressCidrs))];
+  sink.service({
+    type: "LoadBalancer",
+    // Local keeps the spokes' source addresses, so the NetworkPolicy can admit their CIDRs only.
+    externalTrafficPolicy: "Local",
+    selector: selectorLabels(LOG_SINK_SERVICE),
+    ports: [{ name: "forward", port: LOG_FORWARD_PORT, targetPort: "forward", protocol: "TCP" }],
+    // The cloud firewall admits the same clients as the NetworkPolicy: the spokes.
+    ...(spokeSources.length ? { loadBalancerSourceRanges: [...spokeSources] } : {}),
+  });
+
+  const destination = spec.hub.logSink;
+  sink.isolate(
+    spokeSources.length > 0 ? [{ from: ipBlocks(spokeSources), ports: tcpPorts(LOG_FORWARD_PORT) }] : [],
+    [
+      ...(destination.kind !== "stdout"
+        ? [{ to: ipBlocks(ANY_DESTINATION), ports: tcpPorts(destination.port) }]
+        : []),
+      dnsEgressRule(),
+    ],
+  );
 }

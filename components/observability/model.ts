@@ -16,6 +16,13 @@ export const DEFAULT_RECORDING_RULES_FILE = "/etc/prometheus/rules/recording.yml
 export const DEFAULT_SELF_SCRAPE_TARGET = "localhost:9090";
 /** Where the alerts' runbook hints point. */
 export const OBSERVABILITY_RUNBOOK = "docs/observability.md";
+/** The project's docs as GitHub renders them (the alerts' `runbook_url`s). */
+export const DOCS_URL = "https://github.com/hubspoke/hubspoke/blob/main/docs";
+/**
+ * The troubleshooting guide as GitHub renders it: each alert's `runbook_url` is this plus
+ * `#<anchor>`, the slug of the guide's heading named after the alert.
+ */
+export const TROUBLESHOOTING_URL = `${DOCS_URL}/troubleshooting.md`;
 /** Fluent Bit's built-in HTTP server (health and metrics). */
 export const FLUENT_BIT_HTTP_PORT = 2020;
 /** Where every Prometheus of the estate listens (spokes with mTLS, the hub in-cluster). */
@@ -106,6 +113,16 @@ export function assertHostPort(value: string, what: string): void {
 export function assertPort(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw new Error(`${what}: ${value} is not a TCP port (1-65535)`);
+  }
+}
+
+/** Spoke names become job names and `cluster` labels, so each may appear once. */
+export function assertUniqueSpokes(names: readonly string[]): void {
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    throw new Error(
+      `spokes: two spokes are named "${duplicate}" (duplicate spoke name); job names and cluster labels must be unique`,
+    );
   }
 }
 

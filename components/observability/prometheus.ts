@@ -13,10 +13,12 @@ import {
   PRIMARY_APP_NAME,
   PRIMARY_JOB,
   SELF_SCRAPE_JOB,
+  TROUBLESHOOTING_URL,
   assertDnsLabel,
   assertHostPort,
   assertPort,
   assertSimpleLabelValue,
+  assertUniqueSpokes,
   escapeRegex,
   federateJobName,
   parsePrometheusDuration,
@@ -151,6 +153,18 @@ function verifiedTls(tls: ServerTls, what: string): TlsClientConfig {
   };
 }
 
+/** Client TLS presenting a certificate (mTLS), for the spokes' Prometheus APIs. */
+function clientTls(tls: ScrapeTls): TlsClientConfig {
+  const { caFile, certFile, keyFile, serverName } = tls;
+  return {
+    ca_file: caFile,
+    cert_file: certFile,
+    key_file: keyFile,
+    server_name: serverName,
+    min_version: "TLS12",
+  };
+}
+
 export interface SpokePrometheusInput {
   /** Spoke cluster name; becomes the `cluster` external label the hub sees on every series. */
   cluster: string;
@@ -158,6 +172,8 @@ export interface SpokePrometheusInput {
   scrapeInterval: string;
   /** Optional; Prometheus caps its 10s default at the interval when omitted. */
   scrapeTimeout?: string;
+  /** Whether the spoke runs a Conjur follower (Enterprise); without one there is no follower job. */
+  followers?: boolean;
   followerNamespace: string;
   followerMetricsPort: number;
   annotatedPods: boolean;
@@ -180,17 +196,20 @@ function selfScrapeJob(target: string, tls: ScrapeTls | undefined): ScrapeConfig
   const job: ScrapeConfig = { job_name: SELF_SCRAPE_JOB };
   if (tls !== undefined) {
     job.scheme = "https";
-    job.tls_config = {
-      ca_file: tls.caFile,
-      cert_file: tls.certFile,
-      key_file: tls.keyFile,
-      server_name: tls.serverName,
-      min_version: "TLS12",
-    };
+    job.tls_config = clientTls(tls);
   }
   job.static_configs = [{ targets: [target] }];
   return job;
 }
+
+/**
+ * A pod target's namespace and pod as labels. Only these are copied: mapping every pod label could
+ * bring in a `cluster` or `region` label, which would shadow the external labels the hub relies on.
+ */
+const POD_IDENTITY: RelabelConfig[] = [
+  { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
+  { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+];
 
 /** Prometheus turns a pod label key into this meta label (non-alphanumerics become "_"). */
 function podLabelMeta(labelKey: string): string {
@@ -223,8 +242,7 @@ function runningPodTargets(appName: string, port: number): RelabelConfig[] {
       target_label: "__address__",
       action: "replace",
     },
-    { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
-    { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+    ...POD_IDENTITY,
   ];
 }
 
@@ -245,7 +263,17 @@ function followerJob(input: SpokePrometheusInput): ScrapeConfig {
     return job;
   }
   job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
-  job.relabel_configs = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  // Selected by pod name: the Kubernetes Follower's pods carry its operator's labels, not ours, but
+  // both follower kinds run as Deployment `conjur-follower` (pods `conjur-follower-<rs>-<id>`).
+  const [, ...rest] = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
+  job.relabel_configs = [
+    {
+      source_labels: ["__meta_kubernetes_pod_name"],
+      regex: `${FOLLOWER_APP_NAME}-[a-z0-9]+-[a-z0-9]+`,
+      action: "keep",
+    },
+    ...rest,
+  ];
   return job;
 }
 
@@ -285,39 +313,22 @@ function annotatedPodsJob(): ScrapeConfig {
         target_label: "__address__",
         action: "replace",
       },
-      // Only namespace and pod are copied: mapping every pod label could bring in a `cluster` or
-      // `region` label, which would shadow the external labels the hub relies on.
-      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
-      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+      ...POD_IDENTITY,
     ],
   };
 }
 
 /** The spoke's own Prometheus: follower metrics, opted-in pods, itself, and the recording rules. */
 export function buildSpokePrometheusConfig(input: SpokePrometheusInput): PrometheusConfig {
-  assertDnsLabel(input.cluster, "cluster");
-  assertSimpleLabelValue(input.region, "region");
+  const global = globalSection(input);
   assertDnsLabel(input.followerNamespace, "followerNamespace");
   assertPort(input.followerMetricsPort, "followerMetricsPort");
-  const intervalMs = parsePrometheusDuration(input.scrapeInterval, "scrapeInterval");
-  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
-  if (input.scrapeTimeout !== undefined) {
-    assertTimeoutWithinInterval(input.scrapeTimeout, input.scrapeInterval);
-  }
 
   const scrapeConfigs = [
     selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
-    followerJob(input),
   ];
+  if (input.followers !== false) scrapeConfigs.push(followerJob(input));
   if (input.annotatedPods) scrapeConfigs.push(annotatedPodsJob());
-
-  const global: PrometheusConfig["global"] = {
-    scrape_interval: input.scrapeInterval,
-    evaluation_interval: input.scrapeInterval,
-    external_labels: { cluster: input.cluster, region: input.region },
-  };
-  if (input.scrapeTimeout !== undefined) global.scrape_timeout = input.scrapeTimeout;
-
   return {
     global,
     rule_files: [input.recordingRulesFile ?? DEFAULT_RECORDING_RULES_FILE],
@@ -449,13 +460,28 @@ export const DEFAULT_FEDERATION_MATCH: readonly string[] = [
   '{__name__=~"(cluster|job)(_[a-z]+)*:.+"}',
 ];
 
-function assertTimeoutWithinInterval(timeout: string, interval: string): void {
-  const timeoutMs = parsePrometheusDuration(timeout, "scrapeTimeout");
+/** The `global` section both ends share: their intervals (checked) and external labels. */
+function globalSection(input: {
+  cluster: string;
+  region: string;
+  scrapeInterval: string;
+  scrapeTimeout?: string;
+}): PrometheusConfig["global"] {
+  const { cluster, region, scrapeInterval: interval, scrapeTimeout: timeout } = input;
+  assertDnsLabel(cluster, "cluster");
+  assertSimpleLabelValue(region, "region");
   const intervalMs = parsePrometheusDuration(interval, "scrapeInterval");
-  if (timeoutMs > intervalMs) {
-    // Prometheus refuses such a config at load time; failing here names the inputs instead.
+  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
+  // Prometheus refuses a timeout above the interval at load time; failing here names the inputs.
+  if (timeout !== undefined && parsePrometheusDuration(timeout, "scrapeTimeout") > intervalMs) {
     throw new Error(`scrapeTimeout ${timeout} exceeds scrapeInterval ${interval}: Prometheus rejects this`);
   }
+  return {
+    scrape_interval: interval,
+    ...(timeout !== undefined ? { scrape_timeout: timeout } : {}),
+    evaluation_interval: interval,
+    external_labels: { cluster, region },
+  };
 }
 
 const BODY_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
@@ -485,13 +511,7 @@ function federateJob(spoke: HubSpoke, input: HubPrometheusInput, index: number):
     metrics_path: "/federate",
     params: { "match[]": [...match] },
     scheme: "https",
-    tls_config: {
-      ca_file: input.tls.caFile,
-      cert_file: input.tls.certFile,
-      key_file: input.tls.keyFile,
-      server_name: spoke.serverName,
-      min_version: "TLS12",
-    },
+    tls_config: clientTls({ ...input.tls, serverName: spoke.serverName }),
     sample_limit: input.sampleLimit,
     body_size_limit: input.bodySizeLimit,
     // The target labels give the hub's own series for this job (up, scrape_duration_seconds...)
@@ -519,35 +539,17 @@ function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
 
 /** The hub Prometheus: one mTLS federate job per spoke, plus itself. Throws on unsafe input. */
 export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusConfig {
-  assertDnsLabel(input.cluster, "cluster");
-  assertSimpleLabelValue(input.region, "region");
-  const intervalMs = parsePrometheusDuration(input.scrapeInterval, "scrapeInterval");
-  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
-  assertTimeoutWithinInterval(input.scrapeTimeout, input.scrapeInterval);
+  const global = globalSection(input);
   if (!Number.isInteger(input.sampleLimit) || input.sampleLimit <= 0) {
     throw new Error(`sampleLimit: ${input.sampleLimit} must be a positive integer (0 would mean unlimited)`);
   }
   if (!BODY_SIZE.test(input.bodySizeLimit)) {
     throw new Error(`bodySizeLimit: "${input.bodySizeLimit}" must be a size such as "50MB"`);
   }
-  const seen = new Set<string>();
-  for (const spoke of input.spokes) {
-    if (seen.has(spoke.name)) {
-      throw new Error(
-        `spokes: two spokes are named "${spoke.name}"; job names and cluster labels must be unique`,
-      );
-    }
-    seen.add(spoke.name);
-  }
+  assertUniqueSpokes(input.spokes.map((s) => s.name));
   if (input.ruleFiles.some((f) => f.trim() === "")) throw new Error("ruleFiles: empty path");
-
   return {
-    global: {
-      scrape_interval: input.scrapeInterval,
-      scrape_timeout: input.scrapeTimeout,
-      evaluation_interval: input.scrapeInterval,
-      external_labels: { cluster: input.cluster, region: input.region },
-    },
+    global,
     rule_files: [...input.ruleFiles],
     scrape_configs: [
       selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, undefined),
@@ -560,6 +562,8 @@ export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusC
 
 export interface HubAlertInput {
   spokes: Array<{ name: string }>;
+  /** Whether the spokes run Conjur followers (Enterprise); without them no follower alert applies. */
+  followers?: boolean;
   federationJobPrefix?: string;
   /** FederationScrapeSlow fires above this many seconds; keep it under the scrape timeout. */
   slowScrapeSeconds?: number;
@@ -579,9 +583,44 @@ export const HUB_ALERTS = {
 export const DEFAULT_SLOW_SCRAPE_SECONDS = 10;
 export const DEFAULT_OVERSIZED_SAMPLES = 40000;
 
-function runbook(alert: string): string {
-  return `${OBSERVABILITY_RUNBOOK}#${alert.toLowerCase()}`;
+interface AlertSpec {
+  alert: string;
+  expr: string;
+  for?: string;
+  severity: "critical" | "warning";
+  /** Set when the series cannot carry it (absent() has no labels). */
+  cluster?: string;
+  summary: string;
+  description: string;
 }
+
+/**
+ * An alerting rule. `runbook` points at the alert's section of the observability docs (what it
+ * means), `runbook_url` at its section of the troubleshooting guide (causes, checks, fixes): both
+ * headings are the alert's name, whose GitHub anchor is the name in lower case.
+ */
+function alertingRule(spec: AlertSpec): AlertingRule {
+  const { alert, expr, severity, cluster, summary, description } = spec;
+  const anchor = alert.toLowerCase();
+  return {
+    alert,
+    expr,
+    ...(spec.for !== undefined ? { for: spec.for } : {}),
+    labels: { severity, ...(cluster !== undefined ? { cluster } : {}) },
+    annotations: {
+      summary,
+      description,
+      runbook: `${OBSERVABILITY_RUNBOOK}#${anchor}`,
+      runbook_url: `${TROUBLESHOOTING_URL}#${anchor}`,
+    },
+  };
+}
+
+/** The alerts about followers, which only Conjur Enterprise spokes run. */
+const FOLLOWER_ALERTS: ReadonlySet<string> = new Set([
+  HUB_ALERTS.followerUnhealthy,
+  HUB_ALERTS.followerTargetsMissing,
+]);
 
 /** Alerts the hub evaluates on its federated data; every alert names the spoke in `cluster`. */
 export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule> {
@@ -593,92 +632,72 @@ export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule>
   if (!(Number.isInteger(oversized) && oversized > 0)) {
     throw new Error(`oversizedSamples: ${oversized} must be a positive integer`);
   }
-  const seen = new Set<string>();
-  input.spokes.forEach((s, i) => {
-    assertDnsLabel(s.name, `spokes[${i}].name`);
-    if (seen.has(s.name)) throw new Error(`spokes: two spokes are named "${s.name}"`);
-    seen.add(s.name);
-  });
+  input.spokes.forEach((s, i) => assertDnsLabel(s.name, `spokes[${i}].name`));
+  assertUniqueSpokes(input.spokes.map((s) => s.name));
   const federateJobs = `job=~"${escapeRegex(prefix)}.*"`;
-
-  const federation: AlertingRule[] = [
+  const alerts: AlertSpec[] = [
     {
       alert: HUB_ALERTS.federationDown,
       expr: `up{${federateJobs}} == 0`,
       for: "5m",
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "Hub cannot federate metrics from spoke {{ $labels.cluster }}",
-        description:
-          "The hub's scrape of /federate on {{ $labels.instance }} (spoke {{ $labels.cluster }}) has failed for 5 minutes: " +
-          "check the spoke Prometheus, the network path and the mTLS certificates.",
-        runbook: runbook(HUB_ALERTS.federationDown),
-      },
+      severity: "critical",
+      summary: "Hub cannot federate metrics from spoke {{ $labels.cluster }}",
+      description:
+        "The hub's scrape of /federate on {{ $labels.instance }} (spoke {{ $labels.cluster }}) has failed for 5 minutes: " +
+        "check the spoke Prometheus, the network path and the mTLS certificates.",
     },
     // absent() cannot enumerate what is missing, so each spoke gets its own rule.
-    ...input.spokes.map((s): AlertingRule => ({
+    ...input.spokes.map((s): AlertSpec => ({
       alert: HUB_ALERTS.spokeAbsent,
       expr: `absent_over_time(up{job="${federateJobName(s.name, prefix)}", cluster="${s.name}"}[10m])`,
-      labels: { severity: "critical", cluster: s.name },
-      annotations: {
-        summary: "Spoke {{ $labels.cluster }} is missing from the hub's federation",
-        description:
-          "The hub has no federation target for spoke {{ $labels.cluster }} for 10 minutes: " +
-          "its scrape job is missing from the hub configuration or its target was dropped.",
-        runbook: runbook(HUB_ALERTS.spokeAbsent),
-      },
+      severity: "critical",
+      cluster: s.name,
+      summary: "Spoke {{ $labels.cluster }} is missing from the hub's federation",
+      description:
+        "The hub has no federation target for spoke {{ $labels.cluster }} for 10 minutes: " +
+        "its scrape job is missing from the hub configuration or its target was dropped.",
     })),
     {
       alert: HUB_ALERTS.followerUnhealthy,
       expr: `up{job="${FOLLOWER_JOB}"} == 0`,
       for: "5m",
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "Conjur follower {{ $labels.instance }} in spoke {{ $labels.cluster }} is down",
-        description:
-          "The spoke Prometheus of {{ $labels.cluster }} cannot scrape the Conjur follower {{ $labels.instance }} for 5 minutes: " +
-          "applications in that cluster may not be able to fetch secrets.",
-        runbook: runbook(HUB_ALERTS.followerUnhealthy),
-      },
+      severity: "critical",
+      summary: "Conjur follower {{ $labels.instance }} in spoke {{ $labels.cluster }} is down",
+      description:
+        "The spoke Prometheus of {{ $labels.cluster }} cannot scrape the Conjur follower {{ $labels.instance }} for 5 minutes: " +
+        "applications in that cluster may not be able to fetch secrets.",
     },
     {
       // A follower Deployment scaled to zero leaves no `up` series for the rule above to see.
       alert: HUB_ALERTS.followerTargetsMissing,
       expr: `count by (cluster) (up{${federateJobs}} == 1) unless on (cluster) count by (cluster) (up{job="${FOLLOWER_JOB}"})`,
       for: "10m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "Spoke {{ $labels.cluster }} reports no Conjur follower targets",
-        description:
-          "Spoke {{ $labels.cluster }} is federated but its Prometheus has no conjur-follower target: " +
-          "the follower is not running or is not discovered.",
-        runbook: runbook(HUB_ALERTS.followerTargetsMissing),
-      },
+      severity: "warning",
+      summary: "Spoke {{ $labels.cluster }} reports no Conjur follower targets",
+      description:
+        "Spoke {{ $labels.cluster }} is federated but its Prometheus has no conjur-follower target: " +
+        "the follower is not running or is not discovered.",
     },
     {
       alert: HUB_ALERTS.scrapeSlow,
       expr: `scrape_duration_seconds{${federateJobs}} > ${slow}`,
       for: "10m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "Federation scrapes of spoke {{ $labels.cluster }} are slow",
-        description: `Scraping /federate on spoke {{ $labels.cluster }} takes more than ${slow}s; it will fail once it reaches the scrape timeout.`,
-        runbook: runbook(HUB_ALERTS.scrapeSlow),
-      },
+      severity: "warning",
+      summary: "Federation scrapes of spoke {{ $labels.cluster }} are slow",
+      description: `Scraping /federate on spoke {{ $labels.cluster }} takes more than ${slow}s; it will fail once it reaches the scrape timeout.`,
     },
     {
       alert: HUB_ALERTS.scrapeOversized,
       expr: `scrape_samples_scraped{${federateJobs}} > ${oversized}`,
       for: "15m",
-      labels: { severity: "warning" },
-      annotations: {
-        summary: "Federation scrapes of spoke {{ $labels.cluster }} return too many samples",
-        description: `Spoke {{ $labels.cluster }} returns more than ${oversized} samples per federation scrape; narrow its match[] before it hits sample_limit.`,
-        runbook: runbook(HUB_ALERTS.scrapeOversized),
-      },
+      severity: "warning",
+      summary: "Federation scrapes of spoke {{ $labels.cluster }} return too many samples",
+      description: `Spoke {{ $labels.cluster }} returns more than ${oversized} samples per federation scrape; narrow its match[] before it hits sample_limit.`,
     },
   ];
-  return { groups: [{ name: "hub-federation", rules: federation }] };
+  // Without followers (Open Source), the follower alerts would only ever fire.
+  const rendered = alerts.filter((a) => input.followers !== false || !FOLLOWER_ALERTS.has(a.alert));
+  return { groups: [{ name: "hub-federation", rules: rendered.map(alertingRule) }] };
 }
 
 export const PRIMARY_ALERTS = {
@@ -692,30 +711,19 @@ export const PRIMARY_ALERTS = {
 export function buildPrimaryAlertRules(input: { cluster: string }): RuleFile<AlertingRule> {
   assertDnsLabel(input.cluster, "cluster");
   const up = `up{job="${PRIMARY_JOB}"}`;
-  return {
-    groups: [
-      {
-        name: "hub-primary",
-        rules: [
-          {
-            alert: PRIMARY_ALERTS.primaryDown,
-            expr: `${up} == 0 or absent(${up})`,
-            for: "5m",
-            // absent() has no cluster label to carry over, so the rule names the hub itself.
-            labels: { severity: "critical", cluster: input.cluster },
-            // Annotations see the series' labels, and absent() has none: the hub is named literally.
-            annotations: {
-              summary: `Conjur primary on the hub ${input.cluster} is down or missing`,
-              description:
-                `For 5 minutes the hub Prometheus of ${input.cluster} has failed to scrape a Conjur primary pod ` +
-                "({{ $labels.pod }}) or found none at all: followers cannot fetch new seeds or replicate.",
-              runbook: runbook(PRIMARY_ALERTS.primaryDown),
-            },
-          },
-        ],
-      },
-    ],
-  };
+  const primaryDown = alertingRule({
+    alert: PRIMARY_ALERTS.primaryDown,
+    expr: `${up} == 0 or absent(${up})`,
+    for: "5m",
+    severity: "critical",
+    // absent() has no labels to carry over or to show in annotations: the hub is named literally.
+    cluster: input.cluster,
+    summary: `Conjur primary on the hub ${input.cluster} is down or missing`,
+    description:
+      `For 5 minutes the hub Prometheus of ${input.cluster} has failed to scrape a Conjur primary pod ` +
+      "({{ $labels.pod }}) or found none at all: followers cannot fetch new seeds or replicate.",
+  });
+  return { groups: [{ name: "hub-primary", rules: [primaryDown] }] };
 }
 
 /**

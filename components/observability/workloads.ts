@@ -1,12 +1,42 @@
 // Pure values the observability components share: file layout inside the containers, command
-// lines, resource budgets, env var names and small parsers. No Pulumi import, so tests and the
-// components read the same constants.
+// lines, resource budgets, env var names, small parsers, and the files each workload is given,
+// built from the stack spec. No Pulumi import, so tests and the components read the same values.
 import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
-import type { SpokeSpec } from "../../stacks/spec";
+import type { SpokeSpec, StackSpec } from "../../stacks/spec";
 import { imageTagVersion } from "../../stacks/validators";
-import { PROMETHEUS_PORT } from "./model";
+import {
+  CONJUR_NAMESPACE,
+  FOLLOWER_HTTPS_PORT,
+  FOLLOWER_POD_HTTPS_PORT,
+  FOLLOWER_SERVICE,
+  MONITORING_NAMESPACE,
+  NGINX_TLS_PORT,
+  PRIMARY_SERVICE,
+  PROMETHEUS_SERVICE,
+  serviceDnsNames,
+} from "../naming";
+import { LOG_FORWARD_PORT, parsePrometheusDuration, PROMETHEUS_PORT } from "./model";
+import {
+  buildHubAlertRules,
+  buildHubPrometheusConfig,
+  buildPrimaryAlertRules,
+  buildSpokePrometheusConfig,
+  buildSpokeRecordingRules,
+  buildSpokeWebConfig,
+  renderPrometheusYaml,
+} from "./prometheus";
+import {
+  buildHubSinkConfig,
+  buildSpokeForwarderConfig,
+  CLIENT_CERTS_NOT_ENFORCED_NOTE,
+  renderFluentBitYaml,
+  type SinkDestination,
+} from "./fluentbit";
+import { buildFederationDashboard } from "./dashboard";
+import { BACKUP_NAMES, BACKUP_STATE_METRICS } from "../dr/workloads";
+import { type BackupAlertInput, buildBackupAlertRules, buildBackupStateScrapeJob } from "./backup-alerts";
 
 /** Where the Prometheus containers find their files (config, rules, web config, TLS, TSDB). */
 export const PROMETHEUS_PATHS = {
@@ -42,7 +72,8 @@ export function prometheusTlsFile(key: PrometheusTlsKey): string {
  * Keys of a Prometheus TLS Secret: its server (spoke) or federation client (hub) certificate, the
  * estate root CA, and on a spoke the client certificate of its own mTLS self-scrape.
  */
-export type PrometheusTlsKey = "tls.crt" | "tls.key" | "ca.crt" | "client.crt" | "client.key";
+export type PrometheusTlsKey =
+  "tls.crt" | "tls.key" | "ca.crt" | "follower-ca.crt" | "client.crt" | "client.key";
 
 export interface PrometheusArgsInput {
   retentionTime: string;
@@ -180,4 +211,193 @@ export const CALLS_KUBE_API = { "hubspoke.io/calls-kube-api": "true" } as const;
 /** host:port the hub federates a spoke from (the spoke Prometheus' certificate names the host). */
 export function federationHostPort(spoke: Pick<SpokeSpec, "monitoring">): string {
   return `${spoke.monitoring.hostname}:${PROMETHEUS_PORT}`;
+}
+
+// ---- The files each workload is given, from the stack spec ----
+
+/** Federation scrapes may return this much; sample_limit bounds the count, this the bytes. */
+export const FEDERATION_BODY_SIZE_LIMIT = "50MB";
+
+/** The port a spoke's follower pods listen on (the appliance's 443 where there is none). */
+export function followerPodPort(spec: StackSpec): number {
+  return spec.conjur.edition === "enterprise"
+    ? FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind]
+    : FOLLOWER_HTTPS_PORT;
+}
+
+/** What the hub Prometheus watches of the Conjur backups, when the stack makes them (oss). */
+function hubBackupState(spec: StackSpec): BackupAlertInput | undefined {
+  if (!spec.backup) return undefined;
+  return {
+    cluster: spec.hub.cluster,
+    target: BACKUP_STATE_METRICS.target,
+    namespace: CONJUR_NAMESPACE,
+    cronJob: BACKUP_NAMES.cronJob,
+    rpo: spec.backup.rpo,
+    rpoSeconds: spec.backup.rpoSeconds,
+  };
+}
+
+/**
+ * The hub Prometheus' config (a federate job per spoke, the primary, the backup state), alert rules
+ * and dashboard.
+ */
+export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]) {
+  const monitoring = spec.monitoring;
+  const backupState = hubBackupState(spec);
+  const prometheusYaml = renderPrometheusYaml(
+    buildHubPrometheusConfig({
+      cluster: spec.hub.cluster,
+      region: spec.hub.region,
+      scrapeInterval: monitoring.federationInterval,
+      scrapeTimeout: monitoring.federationTimeout,
+      spokes: spokes.map((spoke) => ({
+        name: spoke.name,
+        region: spoke.region,
+        target: federationHostPort(spoke),
+        serverName: spoke.monitoring.hostname,
+        ...(monitoring.federationMatch ? { match: [...monitoring.federationMatch] } : {}),
+      })),
+      tls: {
+        caFile: prometheusTlsFile("ca.crt"),
+        certFile: prometheusTlsFile("tls.crt"),
+        keyFile: prometheusTlsFile("tls.key"),
+      },
+      sampleLimit: monitoring.sampleLimit,
+      bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
+      ruleFiles: [prometheusRulesPath()],
+      selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
+      // Through the primary's TLS front, which already admits the monitoring namespace (Open
+      // Source: with Enterprise the Leader runs outside Kubernetes and is monitored there).
+      ...(spec.conjur.edition === "oss"
+        ? {
+            primary: {
+              namespace: CONJUR_NAMESPACE,
+              port: NGINX_TLS_PORT,
+              tls: {
+                caFile: prometheusTlsFile("ca.crt"),
+                serverName: serviceFqdn(PRIMARY_SERVICE, CONJUR_NAMESPACE),
+              },
+            },
+          }
+        : {}),
+      ...(backupState ? { extraScrapeConfigs: [buildBackupStateScrapeJob(backupState)] } : {}),
+    }),
+  );
+  const timeoutSeconds = parsePrometheusDuration(monitoring.federationTimeout) / 1000;
+  const federationRules = buildHubAlertRules({
+    spokes: spokes.map((s) => ({ name: s.name })),
+    followers: spec.conjur.edition === "enterprise",
+    // Warn well before a scrape times out or hits sample_limit.
+    slowScrapeSeconds: Math.max(1, Math.floor(timeoutSeconds / 3)),
+    oversizedSamples: Math.max(1, Math.floor(monitoring.sampleLimit * 0.8)),
+  });
+  const primaryRules =
+    spec.conjur.edition === "oss" ? buildPrimaryAlertRules({ cluster: spec.hub.cluster }).groups : [];
+  const backupRules = backupState ? buildBackupAlertRules(backupState).groups : [];
+  const rulesYaml = renderPrometheusYaml({
+    groups: [...federationRules.groups, ...primaryRules, ...backupRules],
+  });
+  const dashboard = buildFederationDashboard({ spokes: spokes.map((s) => s.name) });
+  return { prometheusYaml, rulesYaml, dashboardJson: JSON.stringify(dashboard, null, 2) };
+}
+
+/** The spoke Prometheus' config (followers, annotated pods, itself), recording rules and web config. */
+export function spokePrometheusFiles(spec: StackSpec, spoke: SpokeSpec) {
+  const prometheusYaml = renderPrometheusYaml(
+    buildSpokePrometheusConfig({
+      cluster: spoke.name,
+      region: spoke.region,
+      scrapeInterval: spec.monitoring.scrapeInterval,
+      // Enterprise only: with Open Source the spoke has no follower.
+      followers: spec.conjur.edition === "enterprise",
+      followerNamespace: CONJUR_NAMESPACE,
+      // The follower's HTTPS port (its pod port); /metrics there is not verified on Enterprise
+      // (docs/architecture.md). Its certificate comes from the Leader, so the Leader's CA verifies it.
+      followerMetricsPort: followerPodPort(spec),
+      followerTls: {
+        caFile: prometheusTlsFile(spec.conjur.edition === "enterprise" ? "follower-ca.crt" : "ca.crt"),
+        serverName: serviceFqdn(FOLLOWER_SERVICE, CONJUR_NAMESPACE),
+      },
+      annotatedPods: true,
+      recordingRulesFile: prometheusRulesPath(),
+      selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
+      // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
+      selfScrapeTls: {
+        caFile: prometheusTlsFile("ca.crt"),
+        certFile: prometheusTlsFile("client.crt"),
+        keyFile: prometheusTlsFile("client.key"),
+        serverName: serviceFqdn(PROMETHEUS_SERVICE, MONITORING_NAMESPACE),
+      },
+    }),
+  );
+  const rulesYaml = renderPrometheusYaml(buildSpokeRecordingRules());
+  const webYaml = renderPrometheusYaml(
+    buildSpokeWebConfig({
+      certFile: prometheusTlsFile("tls.crt"),
+      keyFile: prometheusTlsFile("tls.key"),
+      clientCaFile: prometheusTlsFile("ca.crt"),
+    }),
+  );
+  return { prometheusYaml, rulesYaml, webYaml };
+}
+
+/** TLS and shared-key settings of both ends of the forward protocol, as mounted and passed in. */
+const FORWARD_TLS = {
+  caFile: fluentBitTlsFile("ca.crt"),
+  certFile: fluentBitTlsFile("tls.crt"),
+  keyFile: fluentBitTlsFile("tls.key"),
+  sharedKeyEnv: FORWARD_SHARED_KEY_ENV,
+};
+
+/** The log sink's config: forward input from the spokes, then the configured destination. */
+export function logSinkFile(spec: StackSpec): string {
+  const sink = spec.hub.logSink;
+  const destination: SinkDestination =
+    sink.kind === "stdout"
+      ? { kind: "stdout" }
+      : {
+          kind: sink.kind,
+          host: sink.host,
+          port: sink.port,
+          index: sink.index,
+          userEnv: SINK_USER_ENV,
+          passwordEnv: SINK_PASSWORD_ENV,
+        };
+  // Releases before 5 refuse to start on tls.verify_client_cert (see docs/observability.md).
+  const requireClientCert = fluentBitRequiresClientCerts(spec.images.fluentBit);
+  return renderFluentBitYaml(
+    buildHubSinkConfig({
+      listenPort: LOG_FORWARD_PORT,
+      ...FORWARD_TLS,
+      destination,
+      storagePath: FLUENT_BIT_PATHS.sinkBuffer,
+      storageTotalLimit: SINK_BUFFER.storageTotalLimit,
+      memBufLimit: SINK_BUFFER.memBufLimit,
+      requireClientCert,
+    }),
+    requireClientCert ? [] : [CLIENT_CERTS_NOT_ENFORCED_NOTE],
+  );
+}
+
+/** A spoke's forwarder config: its container logs, labelled like its metrics, to the hub's sink. */
+export function logForwarderFile(spec: StackSpec, spoke: SpokeSpec): string {
+  return renderFluentBitYaml(
+    buildSpokeForwarderConfig({
+      cluster: spoke.name,
+      region: spoke.region,
+      hubHost: spec.hub.logSinkHostname,
+      hubPort: LOG_FORWARD_PORT,
+      tlsServerName: spec.hub.logSinkHostname,
+      ...FORWARD_TLS,
+      storagePath: FLUENT_BIT_PATHS.forwarderState,
+      storageTotalLimit: FORWARDER_BUFFER.storageTotalLimit,
+      memBufLimit: FORWARDER_BUFFER.memBufLimit,
+      conjurNamespace: CONJUR_NAMESPACE,
+    }),
+  );
+}
+
+function serviceFqdn(service: string, namespace: string): string {
+  return serviceDnsNames(service, namespace)[2];
 }

@@ -3,10 +3,9 @@
 // federation and log forwarding). Names are stable per role and per spoke, so adding a spoke
 // creates new certificates and touches none of the existing ones.
 import * as pulumi from "@pulumi/pulumi";
-import { StackSpec, SpokeSpec } from "../../stacks/spec";
+import { conjurServerInHub, StackSpec, SpokeSpec } from "../../stacks/spec";
 import {
   CONJUR_NAMESPACE,
-  FOLLOWER_SERVICE,
   HUB_AUTHENTICATOR_ID,
   LOGGING_NAMESPACE,
   LOG_SINK_SERVICE,
@@ -20,10 +19,11 @@ import {
 import { CertificateAuthority, IssuedCertificate, Validity } from "./certificates";
 
 export interface SpokeTrust {
-  /** CA of the spoke's authn-k8s authenticator (its cert and key go into Conjur variables). */
-  readonly authenticatorCa: CertificateAuthority;
-  /** The follower's HTTPS certificate: its Service FQDNs and any external names. */
-  readonly followerServer: IssuedCertificate;
+  /**
+   * CA of the spoke's authn-k8s authenticator (its cert and key go into Conjur variables). Enterprise
+   * only: the spoke's follower serves authn-k8s there; with Open Source the spoke uses authn-jwt.
+   */
+  readonly authenticatorCa?: CertificateAuthority;
   /** The spoke Prometheus' server certificate, presented to the hub's federation scrape. */
   readonly prometheusServer: IssuedCertificate;
   /** Fluent Bit's client certificate for forwarding to the hub's log sink. */
@@ -39,7 +39,8 @@ export interface EstatePkiArgs {
 
 export class EstatePki extends pulumi.ComponentResource {
   public readonly rootCa: CertificateAuthority;
-  public readonly hubAuthenticatorCa: CertificateAuthority;
+  /** CA of authn-k8s/hub, when a Conjur server runs in the hub cluster. */
+  public readonly hubAuthenticatorCa?: CertificateAuthority;
   public readonly primaryServer: IssuedCertificate;
   public readonly postgresServer: IssuedCertificate;
   /** Client certificate the hub Prometheus presents to every spoke's /federate. */
@@ -76,7 +77,12 @@ export class EstatePki extends pulumi.ComponentResource {
 
     this.rootCa = ca("root-ca", `hubspoke ${spec.environment} root CA`);
     this.caCertPem = this.rootCa.certPem;
-    this.hubAuthenticatorCa = ca(`authn-${HUB_AUTHENTICATOR_ID}-ca`, `authn-k8s ${HUB_AUTHENTICATOR_ID} CA`);
+    if (conjurServerInHub(spec)) {
+      this.hubAuthenticatorCa = ca(
+        `authn-${HUB_AUTHENTICATOR_ID}-ca`,
+        `authn-k8s ${HUB_AUTHENTICATOR_ID} CA`,
+      );
+    }
     this.primaryServer = issue("primary-tls", spec.hub.advertisedHostname, "server", [
       ...spec.hub.hostnames,
       ...serviceDnsNames(PRIMARY_SERVICE, CONJUR_NAMESPACE),
@@ -96,23 +102,22 @@ export class EstatePki extends pulumi.ComponentResource {
 
     const spokes = new Map<string, SpokeTrust>();
     for (const spoke of spec.spokes.filter((s) => s.converted)) {
-      spokes.set(spoke.name, this.spokeTrust(spoke, ca, issue));
+      spokes.set(spoke.name, this.spokeTrust(spec, spoke, ca, issue));
     }
     this.spokes = spokes;
     this.registerOutputs({ caCertPem: this.caCertPem });
   }
 
   private spokeTrust(
+    spec: StackSpec,
     spoke: SpokeSpec,
     ca: (name: string, cn: string) => CertificateAuthority,
     issue: (name: string, cn: string, use: "server" | "client", dns?: readonly string[]) => IssuedCertificate,
   ): SpokeTrust {
     return {
-      authenticatorCa: ca(`authn-${spoke.name}-ca`, `authn-k8s ${spoke.name} CA`),
-      followerServer: issue(`${spoke.name}-follower-tls`, FOLLOWER_SERVICE, "server", [
-        ...serviceDnsNames(FOLLOWER_SERVICE, CONJUR_NAMESPACE),
-        ...spoke.follower.externalHostnames,
-      ]),
+      ...(spec.conjur.edition === "enterprise"
+        ? { authenticatorCa: ca(`authn-${spoke.name}-ca`, `authn-k8s ${spoke.name} CA`) }
+        : {}),
       prometheusServer: issue(`${spoke.name}-prometheus-tls`, spoke.monitoring.hostname, "server", [
         spoke.monitoring.hostname,
         ...serviceDnsNames(PROMETHEUS_SERVICE, MONITORING_NAMESPACE),
@@ -128,9 +133,9 @@ export class EstatePki extends pulumi.ComponentResource {
 
   /** The authn-k8s CA of one authenticator (`hub` or a converted spoke's name). */
   public authenticatorCa(id: string): CertificateAuthority {
-    if (id === HUB_AUTHENTICATOR_ID) return this.hubAuthenticatorCa;
-    const trust = this.spokes.get(id);
-    if (!trust) throw new Error(`no authenticator CA for "${id}": the spoke is not converted`);
-    return trust.authenticatorCa;
+    const found =
+      id === HUB_AUTHENTICATOR_ID ? this.hubAuthenticatorCa : this.spokes.get(id)?.authenticatorCa;
+    if (!found) throw new Error(`internal: no authn-k8s CA for "${id}" in this topology`);
+    return found;
   }
 }

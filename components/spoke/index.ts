@@ -1,8 +1,3 @@
-// The spoke: a follower fed by seed fetch, with its tenants, on one workload cluster.
-export {
-  ConjurSpoke,
-  ConjurSpokeArgs,
-  seedFetchEnv,
-  SEEDFILE_DIR,
-  HUB_ACCESS_SERVICE_ACCOUNT,
-} from "./spoke";
+// The spoke: its authn-jwt issuer, its tenants, and in enterprise a follower of the Leader.
+export { ConjurSpoke, ConjurSpokeArgs, SpokeJwtAuthenticator } from "./spoke";
+export { applianceFollowerPodSpec, conjurFollowerSpec, seedFetchEnv, SEEDFILE_DIR } from "./followers";

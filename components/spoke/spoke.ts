@@ -1,92 +1,87 @@
-// ConjurSpoke: one converted workload cluster. A Conjur follower fed by seed fetch from the hub's
-// primary, the authenticator's RBAC, the tenants the cluster hosts, a dedicated identity for the
-// hub's Conjur to check this cluster's pods, and NetworkPolicies around it all.
+// ConjurSpoke: one converted workload cluster, shaped by the Conjur edition (docs/architecture.md,
+// "Conjur topology"). Every spoke gives Conjur what it needs to check the cluster's service-account
+// tokens (authn-jwt/<spoke>) and gives its onboarded tenants a connection ConfigMap. Enterprise spokes
+// also run a follower that seeds and replicates from the Leader (followers.ts); Open Source spokes
+// have none: their applications authenticate to the hub directly.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { SpokeSpec, StackSpec } from "../../stacks/spec";
-import type { SpokeTrust } from "../pki";
-import type { SpokeClusterAccess } from "../hub";
-import { Tenant } from "../tenancy";
-import { AUTHENTICATOR_CONTAINER, followerLogin, primaryUrl, seedFileUrl } from "../conjur/ids";
-import { managedNamespace, networkPolicyFactory } from "../namespace";
+import type { FollowerSpec, LeaderSpec, SpokeSpec, StackSpec } from "../../stacks/spec";
+import { conjurClientEndpoint } from "../../stacks/spec";
+import { Tenant, TenantConjurAccess } from "../tenancy";
+import { conjurEgressRule } from "../tenancy/isolation";
+import { JwtKeySource } from "../conjur/authn-jwt";
 import {
-  authenticatorRbacRules,
+  apiServerJwksUri,
+  eksJwksUri,
+  KUBEADM_ISSUER,
+  needsIssuerDiscoveryBinding,
+  spokeJwtKeySource,
+} from "../conjur/cluster-jwt";
+import { conjurConnectData } from "../conjur/connect";
+import { esoFollowerIngress } from "../eso/documents";
+import { authenticatorClusterRole, managedNamespace, networkPolicyFactory } from "../namespace";
+import {
   defaultDenySpec,
   dnsEgressRule,
-  emptyDirVolume,
   ipBlocks,
   kubeApiEgressRule,
   namespaceSelectorFor,
-  preferredAntiAffinity,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
   tcpPorts,
-  tlsSecretData,
 } from "../kube";
 import {
   CONJUR_NAMESPACE,
   FOLLOWER_DEPLOYMENT,
-  FOLLOWER_HTTPS_PORT,
   FOLLOWER_SERVICE,
   FOLLOWER_SERVICE_ACCOUNT,
   HTTPS_PORT,
   LABEL_NAMESPACE_NAME,
   MONITORING_NAMESPACE,
   selectorLabels,
-  serviceDnsNames,
   workloadLabels,
 } from "../naming";
+import {
+  applianceFollowerPodSpec,
+  conjurFollowerSpec,
+  FOLLOWER_CONFIG,
+  FOLLOWER_POD_HTTPS_PORT,
+  followerConfigYaml,
+  LEADER_PORTS,
+} from "./followers";
+
+/** What the program knows about the spoke's cluster connection. */
+export interface SpokeClusterInfo {
+  /** API server URL (from the spec, or discovered for EKS). */
+  readonly apiServer?: pulumi.Input<string>;
+  /** EKS: the cluster's OIDC issuer. */
+  readonly oidcIssuer?: pulumi.Input<string>;
+}
 
 export interface ConjurSpokeArgs {
-  /** The validated stack spec (account, images, hub). */
+  /** The validated stack spec (account, images, hub, edition). */
   readonly spec: StackSpec;
   /** This spoke, as the spec declares it (converted). */
   readonly spoke: SpokeSpec;
   /** Provider of the spoke's cluster. */
   readonly provider: k8s.Provider;
-  /** This spoke's certificates. */
-  readonly trust: SpokeTrust;
-  /** The estate root CA (public): trusted for the primary's certificate. */
+  readonly cluster: SpokeClusterInfo;
+  /** The estate root CA (public): it signs the hub's certificate and an in-hub Leader's. */
   readonly caCertPem: pulumi.Input<string>;
-  /** The Conjur data key (secret): followers hold the same value as the primary. */
-  readonly dataKey: pulumi.Input<string>;
-  /** The spoke cluster's API URL as the hub reaches it. */
-  readonly apiServer: pulumi.Input<string>;
 }
 
-export const SEEDFILE_DIR = "/tmp/seedfile";
-export const FOLLOWER_LDAPS_PORT = 636;
-export const HUB_ACCESS_SERVICE_ACCOUNT = "conjur-hub-authenticator";
-/** Runs as a non-root uid; the appliance image must support it (see docs/conversion.md). */
-const FOLLOWER_UID = 1000;
-const SEED_FETCHER_UID = 1000;
-
-/** The seed-fetch init container's environment, exactly as cyberark/dap-seedfetcher reads it. */
-export function seedFetchEnv(
-  spec: StackSpec,
-  spoke: SpokeSpec,
-  configMapName: string,
-): k8s.types.input.core.v1.EnvVar[] {
-  const fromField = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-  return [
-    { name: "CONJUR_SEED_FILE_URL", value: seedFileUrl(spec.hub.advertisedHostname, spec.conjurAccount) },
-    { name: "SEEDFILE_DIR", value: SEEDFILE_DIR },
-    { name: "FOLLOWER_HOSTNAME", value: FOLLOWER_SERVICE },
-    { name: "AUTHENTICATOR_ID", value: spoke.name },
-    { name: "CONJUR_ACCOUNT", value: spec.conjurAccount },
-    {
-      name: "CONJUR_SSL_CERTIFICATE",
-      valueFrom: { configMapKeyRef: { name: configMapName, key: "conjur-ca.pem" } },
-    },
-    { name: "CONJUR_AUTHN_LOGIN", value: followerLogin(spoke.name) },
-    fromField("MY_POD_NAME", "metadata.name"),
-    fromField("MY_POD_NAMESPACE", "metadata.namespace"),
-    fromField("MY_POD_IP", "status.podIP"),
-  ];
+/** What the Conjur server needs to configure authn-jwt/<spoke> (public values). */
+export interface SpokeJwtAuthenticator {
+  readonly id: string;
+  readonly keys: JwtKeySource;
+  readonly issuer: pulumi.Input<string>;
+  /** With keys jwks-uri. */
+  readonly jwksUri?: pulumi.Input<string>;
+  /** With keys public-keys: the JWKS document. */
+  readonly publicKeys?: string;
+  /** With a jwks-uri served under the cluster's own CA. */
+  readonly caCert?: pulumi.Input<string>;
 }
 
-/** The follower's ingress peers for tenants onboarded to Conjur, selected by the immutable namespace name label. */
+/** The follower's ingress peers: tenants onboarded to Conjur, by the immutable namespace name label. */
 export function onboardedTenantPeers(spoke: SpokeSpec) {
   const names = spoke.tenants.filter((t) => t.stage.onboarding.conjur).map((t) => t.name);
   if (names.length === 0) return [];
@@ -97,236 +92,234 @@ export function onboardedTenantPeers(spoke: SpokeSpec) {
   ];
 }
 
+/** The Leader's addresses for the follower's egress (any address when unknown; ports still limited). */
+function leaderCidrs(leader: LeaderSpec): readonly string[] {
+  return leader.cidrs.length ? leader.cidrs : ["0.0.0.0/0"];
+}
+
+type K8sOpts = { parent: pulumi.Resource; provider: k8s.Provider };
+
 export class ConjurSpoke extends pulumi.ComponentResource {
-  /** Name of the follower Service (equal to FOLLOWER_HOSTNAME). */
-  public readonly followerServiceName: pulumi.Output<string>;
-  /** In-cluster HTTPS URL of the follower, for applications. */
-  public readonly followerUrl: pulumi.Output<string>;
-  /** The follower's unauthenticated health endpoint (in-cluster). */
-  public readonly followerHealthUrl: pulumi.Output<string>;
-  /** What the hub's Conjur needs to check this cluster's pods (token secret). */
-  public readonly hubAccess: SpokeClusterAccess;
+  /** The Conjur URL this spoke's applications use: the local follower, or the hub. */
+  public readonly conjurUrl: pulumi.Output<string>;
+  /** Enterprise: the follower's unauthenticated health endpoint (in-cluster). */
+  public readonly followerHealthUrl?: pulumi.Output<string>;
+  /** How Conjur checks this cluster's service-account tokens. */
+  public readonly jwt: SpokeJwtAuthenticator;
 
   constructor(name: string, args: ConjurSpokeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hubspoke:spoke:ConjurSpoke", name, {}, opts);
-    const { spec, spoke, trust } = args;
-    const k8sOpts = { parent: this, provider: args.provider };
-    const ns = CONJUR_NAMESPACE;
+    const { spec, spoke } = args;
+    const k8sOpts: K8sOpts = { parent: this, provider: args.provider };
 
-    const {
-      resource: namespace,
-      opts: nsOpts,
-      meta,
-    } = managedNamespace(`${name}-namespace`, { name: ns, podSecurity: "restricted" }, k8sOpts);
-
-    // ---- What the follower needs to find and trust the primary (public) ----
-    const connect = new k8s.core.v1.ConfigMap(
-      `${name}-connect`,
-      {
-        metadata: meta("conjur-connect", "follower"),
-        data: {
-          CONJUR_APPLIANCE_URL: primaryUrl(spec.hub.advertisedHostname),
-          CONJUR_ACCOUNT: spec.conjurAccount,
-          AUTHENTICATOR_ID: spoke.name,
-          CONJUR_SEED_FILE_URL: seedFileUrl(spec.hub.advertisedHostname, spec.conjurAccount),
-          FOLLOWER_URL: `https://${serviceDnsNames(FOLLOWER_SERVICE, ns)[3]}`,
-          "conjur-ca.pem": args.caCertPem,
-        },
-      },
-      nsOpts,
-    );
-    new k8s.core.v1.Secret(
-      `${name}-data-key`,
-      {
-        metadata: meta("conjur-data-key", "follower"),
-        type: "Opaque",
-        stringData: { key: pulumi.secret(args.dataKey) },
-      },
-      nsOpts,
-    );
-    const followerTls = new k8s.core.v1.Secret(
-      `${name}-follower-tls`,
-      {
-        metadata: meta("conjur-follower-tls", "follower"),
-        type: "kubernetes.io/tls",
-        stringData: tlsSecretData(trust.followerServer, trust.followerServer.caCertPem),
-      },
-      nsOpts,
-    );
-
-    // ---- Identities and RBAC ----
-    const authenticatorRole = new k8s.rbac.v1.ClusterRole(
-      `${name}-authenticator-role`,
-      {
-        metadata: {
-          name: "hubspoke-conjur-authenticator",
-          labels: workloadLabels("conjur-authenticator", "rbac"),
-        },
-        rules: authenticatorRbacRules(),
-      },
-      k8sOpts,
-    );
-    // The follower runs authn-k8s for this cluster's applications, so it reads the local API.
-    const followerSa = new k8s.core.v1.ServiceAccount(
-      `${name}-follower-sa`,
-      { metadata: meta(FOLLOWER_SERVICE_ACCOUNT, "follower"), automountServiceAccountToken: true },
-      nsOpts,
-    );
-    // The primary authenticates the follower's seed fetch from the hub, with this identity's token.
-    const hubSa = new k8s.core.v1.ServiceAccount(
-      `${name}-hub-access-sa`,
-      { metadata: meta(HUB_ACCESS_SERVICE_ACCOUNT, "hub-access"), automountServiceAccountToken: false },
-      nsOpts,
-    );
-    const hubTokenSecret = new k8s.core.v1.Secret(
-      `${name}-hub-access-token`,
-      {
-        metadata: {
-          ...meta(`${HUB_ACCESS_SERVICE_ACCOUNT}-token`, "hub-access"),
-          annotations: { "kubernetes.io/service-account.name": HUB_ACCESS_SERVICE_ACCOUNT },
-        },
-        // Kubernetes 1.24+ creates no token for a ServiceAccount; this type asks the controller for a long-lived one.
-        type: "kubernetes.io/service-account-token",
-      },
-      { ...nsOpts, dependsOn: [namespace, hubSa] },
-    );
-    new k8s.rbac.v1.RoleBinding(
-      `${name}-hub-access-binding`,
-      {
-        metadata: meta("conjur-hub-authenticator", "rbac"),
-        roleRef: {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: authenticatorRole.metadata.name,
-        },
-        subjects: [{ kind: "ServiceAccount", name: hubSa.metadata.name, namespace: ns }],
-      },
-      nsOpts,
-    );
-    // The controller fills the token after creation: read the Secret back to get it.
-    const tokenRead = k8s.core.v1.Secret.get(
-      `${name}-hub-access-token-read`,
-      pulumi.interpolate`${ns}/${hubTokenSecret.metadata.name}`,
-      {
-        ...k8sOpts,
-        dependsOn: [hubTokenSecret],
-      },
-    );
-    const clusterCa = k8s.core.v1.ConfigMap.get(
-      `${name}-cluster-ca-read`,
-      "kube-system/kube-root-ca.crt",
-      k8sOpts,
-    );
-
-    // ---- Tenants ----
+    this.jwt = this.tokenIssuer(name, args, k8sOpts);
+    const conjur = spec.conjur;
+    const access =
+      conjur.edition === "enterprise"
+        ? this.follower(name, args, conjur.leader, conjur.follower, k8sOpts)
+        : this.hubAccess(name, args, k8sOpts);
     const tenants = spoke.tenants.map(
       (tenant) =>
         new Tenant(
           `${name}-tenant-${tenant.name}`,
-          {
-            tenant,
-            provider: args.provider,
-            authenticatorRole: authenticatorRole.metadata.name,
-            followerServiceAccount: followerSa.metadata.name,
-          },
+          { tenant, provider: args.provider, conjur: access },
           { parent: this },
         ),
     );
 
-    // ---- The follower ----
-    const followerLabels = workloadLabels(FOLLOWER_DEPLOYMENT, "follower");
-    const healthProbe = { httpGet: { path: "/health", port: "https", scheme: "HTTPS" } };
+    this.conjurUrl = pulumi.output(conjurClientEndpoint(spec, spoke).url);
+    if (conjur.edition === "enterprise") this.followerHealthUrl = this.conjurUrl.apply((u) => `${u}/health`);
+    this.registerOutputs({ conjurUrl: this.conjurUrl, tenants: tenants.map((t) => t.namespace) });
+  }
+
+  /**
+   * The token issuer and where its keys are. Off EKS, without keys in config, Conjur fetches the
+   * API server's JWKS anonymously: Kubernetes serves the discovery endpoints to authenticated users
+   * only by default, so the stack binds `system:service-account-issuer-discovery` (the keys are
+   * public; kubernetes.io "Service account issuer discovery").
+   */
+  private tokenIssuer(name: string, args: ConjurSpokeArgs, opts: K8sOpts): SpokeJwtAuthenticator {
+    const { spoke, cluster } = args;
+    const onEks = cluster.oidcIssuer !== undefined;
+    const keys = spokeJwtKeySource(spoke, onEks);
+    const issuer = spoke.jwt.issuer ?? cluster.oidcIssuer ?? KUBEADM_ISSUER;
+    if (keys.kind === "public-keys")
+      return { id: spoke.name, keys, issuer, publicKeys: spoke.jwt.publicKeys };
+    if (needsIssuerDiscoveryBinding(spoke, onEks)) {
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-issuer-discovery`,
+        {
+          metadata: {
+            name: "hubspoke-service-account-issuer-discovery",
+            labels: workloadLabels("conjur-authn-jwt", "rbac"),
+          },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: "system:service-account-issuer-discovery",
+          },
+          subjects: [
+            { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:unauthenticated" },
+          ],
+        },
+        opts,
+      );
+      const clusterCa = k8s.core.v1.ConfigMap.get(
+        `${name}-cluster-ca-read`,
+        "kube-system/kube-root-ca.crt",
+        opts,
+      );
+      return {
+        id: spoke.name,
+        keys,
+        issuer,
+        jwksUri: pulumi.output(cluster.apiServer ?? "").apply(apiServerJwksUri),
+        caCert: clusterCa.data.apply((d) => d?.["ca.crt"] ?? ""),
+      };
+    }
+    const jwksUri = spoke.jwt.jwksUri ?? pulumi.output(issuer).apply(eksJwksUri);
+    return { id: spoke.name, keys, issuer, jwksUri };
+  }
+
+  /**
+   * Open Source: no follower; applications reach the hub's Conjur with authn-jwt. The stack's
+   * namespace still exists, empty but for the cluster's audit policy (ClusterAudit), denying all traffic.
+   */
+  private hubAccess(name: string, args: ConjurSpokeArgs, k8sOpts: K8sOpts): TenantConjurAccess {
+    const { opts: nsOpts, meta } = managedNamespace(
+      `${name}-namespace`,
+      { name: CONJUR_NAMESPACE, podSecurity: "restricted" },
+      k8sOpts,
+    );
+    networkPolicyFactory(`${name}-netpol`, meta, nsOpts)("default-deny", "default-deny", defaultDenySpec());
+    return {
+      connect: conjurConnectData(args.spec, args.spoke, args.caCertPem),
+      egress: conjurEgressRule(args.spec),
+    };
+  }
+
+  /** Enterprise: the follower, its namespace, RBAC and NetworkPolicies. */
+  private follower(
+    name: string,
+    args: ConjurSpokeArgs,
+    leader: LeaderSpec,
+    follower: FollowerSpec,
+    k8sOpts: K8sOpts,
+  ): TenantConjurAccess {
+    const { spec, spoke } = args;
+    // Followers serve the certificate the Leader issued them: its CA is what tenants trust.
+    const leaderCa = leader.caCertificate;
+    const {
+      resource: namespace,
+      opts: nsOpts,
+      meta,
+    } = managedNamespace(
+      `${name}-namespace`,
+      // The appliance runs as root with AUDIT_WRITE: baseline is the strictest level it can meet.
+      { name: CONJUR_NAMESPACE, podSecurity: follower.kind === "appliance" ? "baseline" : "restricted" },
+      k8sOpts,
+    );
+    const connect = new k8s.core.v1.ConfigMap(
+      `${name}-connect`,
+      {
+        metadata: meta(FOLLOWER_CONFIG.connectConfigMap, "follower"),
+        data: { [FOLLOWER_CONFIG.caKey]: leaderCa, CONJUR_ACCOUNT: spec.conjurAccount },
+      },
+      nsOpts,
+    );
+    // The follower serves authn-k8s/<spoke> for this cluster's pods: read and exec rights, bound per tenant.
+    const authenticatorRole = authenticatorClusterRole(`${name}-authenticator-role`, k8sOpts);
+    const workloadOpts = { ...nsOpts, dependsOn: [namespace, connect] };
+    if (follower.kind === "kubernetes") {
+      this.kubernetesFollower(name, args, leader, follower, meta, nsOpts, workloadOpts);
+    } else {
+      this.applianceFollower(name, args, leader, meta, nsOpts, workloadOpts);
+    }
+    const esoIngress = esoFollowerIngress(
+      spec.externalSecrets,
+      spoke,
+      FOLLOWER_POD_HTTPS_PORT[follower.kind],
+    );
+    this.followerNetworkPolicies(name, spoke, leader, follower, esoIngress, meta, nsOpts);
+    return {
+      connect: conjurConnectData(spec, spoke, leaderCa),
+      egress: conjurEgressRule(spec),
+      authenticator: { role: authenticatorRole.metadata.name, serviceAccount: FOLLOWER_SERVICE_ACCOUNT },
+    };
+  }
+
+  /** The Kubernetes Follower: its conjur.yml and the ConjurFollower the operator reconciles. */
+  private kubernetesFollower(
+    name: string,
+    args: ConjurSpokeArgs,
+    leader: LeaderSpec,
+    follower: Extract<FollowerSpec, { kind: "kubernetes" }>,
+    meta: (objectName: string, component: string) => k8s.types.input.meta.v1.ObjectMeta,
+    nsOpts: pulumi.CustomResourceOptions,
+    workloadOpts: pulumi.CustomResourceOptions,
+  ): void {
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-follower-config`,
+      {
+        metadata: meta(FOLLOWER_CONFIG.configConfigMap, "follower"),
+        data: { [FOLLOWER_CONFIG.configKey]: followerConfigYaml(args.spoke.name) },
+      },
+      nsOpts,
+    );
+    new k8s.apiextensions.CustomResource(
+      `${name}-follower`,
+      {
+        apiVersion: "conjur.cyberark.com/v1",
+        kind: "ConjurFollower",
+        metadata: meta(FOLLOWER_DEPLOYMENT, "follower"),
+        spec: conjurFollowerSpec(args.spec, args.spoke, leader, follower.images, CONJUR_NAMESPACE),
+      },
+      { ...workloadOpts, dependsOn: [...(workloadOpts.dependsOn as pulumi.Resource[]), config] },
+    );
+  }
+
+  /** The appliance follower: ServiceAccount, Deployment, PodDisruptionBudget and Service. */
+  private applianceFollower(
+    name: string,
+    args: ConjurSpokeArgs,
+    leader: LeaderSpec,
+    meta: (objectName: string, component: string) => k8s.types.input.meta.v1.ObjectMeta,
+    nsOpts: pulumi.CustomResourceOptions,
+    workloadOpts: pulumi.CustomResourceOptions,
+  ): void {
+    const { spec, spoke } = args;
+    const image = spec.images.appliance;
+    if (image === undefined) throw new Error("internal: appliance follower without images.appliance");
+    new k8s.core.v1.ServiceAccount(
+      `${name}-follower-sa`,
+      { metadata: meta(FOLLOWER_SERVICE_ACCOUNT, "follower"), automountServiceAccountToken: true },
+      nsOpts,
+    );
+    const selector = selectorLabels(FOLLOWER_DEPLOYMENT);
     new k8s.apps.v1.Deployment(
       `${name}-follower`,
       {
         metadata: meta(FOLLOWER_DEPLOYMENT, "follower"),
         spec: {
           replicas: spoke.follower.replicas,
-          selector: { matchLabels: selectorLabels(FOLLOWER_DEPLOYMENT) },
+          selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
           template: {
-            metadata: { labels: followerLabels, annotations: { "hubspoke.io/calls-kube-api": "true" } },
-            spec: {
-              serviceAccountName: followerSa.metadata.name,
-              automountServiceAccountToken: true,
-              securityContext: {
-                ...restrictedPodSecurityContext(FOLLOWER_UID, FOLLOWER_UID),
-                // A non-root follower with no capabilities binds 443 and 636 through this safe sysctl.
-                sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
-              },
-              affinity: preferredAntiAffinity(selectorLabels(FOLLOWER_DEPLOYMENT)),
-              initContainers: [
-                {
-                  // authn-k8s finds the authenticating container by this name (its default).
-                  name: AUTHENTICATOR_CONTAINER,
-                  image: spec.images.seedFetcher,
-                  env: seedFetchEnv(spec, spoke, "conjur-connect"),
-                  resources: resourceRequirements({
-                    cpuRequest: "50m",
-                    memoryRequest: "64Mi",
-                    cpuLimit: "500m",
-                    memoryLimit: "256Mi",
-                  }),
-                  securityContext: { ...restrictedContainerSecurityContext(), runAsUser: SEED_FETCHER_UID },
-                  volumeMounts: [
-                    { name: "seedfile", mountPath: SEEDFILE_DIR },
-                    { name: "seed-tmp", mountPath: "/tmp/seed-work" },
-                  ],
-                },
-              ],
-              containers: [
-                {
-                  name: "conjur-follower",
-                  image: spec.images.follower,
-                  env: [
-                    { name: "SEEDFILE_DIR", value: SEEDFILE_DIR },
-                    { name: "CONJUR_AUTHENTICATORS", value: `authn-k8s/${spoke.name}` },
-                    { name: "CONJUR_TELEMETRY_ENABLED", value: "true" },
-                  ],
-                  ports: [
-                    { name: "https", containerPort: FOLLOWER_HTTPS_PORT },
-                    { name: "ldaps", containerPort: FOLLOWER_LDAPS_PORT },
-                  ],
-                  readinessProbe: {
-                    ...healthProbe,
-                    initialDelaySeconds: 10,
-                    periodSeconds: 10,
-                    timeoutSeconds: 5,
-                  },
-                  livenessProbe: {
-                    ...healthProbe,
-                    initialDelaySeconds: 120,
-                    periodSeconds: 20,
-                    timeoutSeconds: 5,
-                    failureThreshold: 6,
-                  },
-                  resources: resourceRequirements(spoke.follower.resources),
-                  // The appliance unpacks the seed and writes its configuration under its own tree.
-                  securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: false }),
-                  volumeMounts: [
-                    { name: "seedfile", mountPath: SEEDFILE_DIR },
-                    { name: "follower-tls", mountPath: "/etc/conjur/tls", readOnly: true },
-                  ],
-                },
-              ],
-              volumes: [
-                // The seed holds key material: keep it in memory, shared by the two containers only.
-                emptyDirVolume("seedfile", { memory: true, sizeLimit: "32Mi" }),
-                emptyDirVolume("seed-tmp", { memory: true, sizeLimit: "32Mi" }),
-                { name: "follower-tls", secret: { secretName: followerTls.metadata.name } },
-              ],
+            metadata: {
+              labels: workloadLabels(FOLLOWER_DEPLOYMENT, "follower"),
+              annotations: { "hubspoke.io/calls-kube-api": "true" },
             },
+            spec: applianceFollowerPodSpec(spec, spoke, leader, image),
           },
         },
       },
-      { ...nsOpts, dependsOn: [namespace, connect] },
+      workloadOpts,
     );
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-follower-pdb`,
       {
         metadata: meta(FOLLOWER_DEPLOYMENT, "follower"),
-        // One pod at a time; with a single replica this still lets node drains proceed.
-        spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(FOLLOWER_DEPLOYMENT) } },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
       },
       nsOpts,
     );
@@ -336,57 +329,58 @@ export class ConjurSpoke extends pulumi.ComponentResource {
         metadata: meta(FOLLOWER_SERVICE, "follower"),
         spec: {
           type: "ClusterIP",
-          selector: selectorLabels(FOLLOWER_DEPLOYMENT),
+          selector,
           ports: [
             { name: "https", port: HTTPS_PORT, targetPort: "https", protocol: "TCP" },
-            { name: "ldaps", port: FOLLOWER_LDAPS_PORT, targetPort: "ldaps", protocol: "TCP" },
+            { name: "ldaps", port: LEADER_PORTS.ldaps, targetPort: "ldaps", protocol: "TCP" },
           ],
         },
       },
       nsOpts,
     );
+  }
 
-    // ---- NetworkPolicies ----
+  /**
+   * Deny by default; the follower's pods (everything in conjur-system) admit onboarded tenants and
+   * the stack's Prometheus on their HTTPS port, and reach the Leader on 443, 5432 and 1999, DNS and
+   * this cluster's API (authn-k8s).
+   */
+  private followerNetworkPolicies(
+    name: string,
+    spoke: SpokeSpec,
+    leader: LeaderSpec,
+    follower: FollowerSpec,
+    /** Extra ingress: External Secrets' controller when a tenant of the spoke uses it. */
+    esoIngress: readonly k8s.types.input.networking.v1.NetworkPolicyIngressRule[],
+    meta: (objectName: string, component: string) => k8s.types.input.meta.v1.ObjectMeta,
+    nsOpts: pulumi.CustomResourceOptions,
+  ): void {
     const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
     netpol("default-deny", "default-deny", defaultDenySpec());
-    const primaryTargets = spec.hub.primaryCidrs.length ? spec.hub.primaryCidrs : ["0.0.0.0/0"];
     netpol("follower", FOLLOWER_SERVICE, {
-      podSelector: { matchLabels: selectorLabels(FOLLOWER_DEPLOYMENT) },
+      podSelector: {},
       policyTypes: ["Ingress", "Egress"],
       ingress: [
         {
-          // Applications in the tenants onboarded to Conjur, by namespace name (a label any namespace
-          // editor could set would admit anyone), and the monitoring namespace for /metrics.
           from: [
             ...onboardedTenantPeers(spoke),
             { namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) },
           ],
-          ports: tcpPorts(FOLLOWER_HTTPS_PORT, FOLLOWER_LDAPS_PORT),
+          ports: tcpPorts(FOLLOWER_POD_HTTPS_PORT[follower.kind]),
         },
+        // Follower pods among themselves (replicas, and the operator's containers across pods).
+        { from: [{ podSelector: {} }] },
+        ...esoIngress,
       ],
       egress: [
-        { to: ipBlocks(primaryTargets), ports: tcpPorts(HTTPS_PORT) },
+        { to: [{ podSelector: {} }] },
+        {
+          to: ipBlocks(leaderCidrs(leader)),
+          ports: tcpPorts(LEADER_PORTS.https, LEADER_PORTS.postgres, LEADER_PORTS.audit),
+        },
         dnsEgressRule(),
         kubeApiEgressRule(),
       ],
-    });
-
-    const fqdn = serviceDnsNames(FOLLOWER_SERVICE, ns)[3];
-    this.followerServiceName = pulumi.output(FOLLOWER_SERVICE);
-    this.followerUrl = pulumi.output(`https://${fqdn}`);
-    this.followerHealthUrl = pulumi.output(`https://${fqdn}/health`);
-    this.hubAccess = {
-      id: spoke.name,
-      apiUrl: args.apiServer,
-      caCert: clusterCa.data.apply((d) => d?.["ca.crt"] ?? ""),
-      serviceAccountToken: pulumi.secret(
-        tokenRead.data.apply((d) => Buffer.from(d?.["token"] ?? "", "base64").toString("utf8")),
-      ),
-    };
-    this.registerOutputs({
-      followerServiceName: this.followerServiceName,
-      followerUrl: this.followerUrl,
-      tenants: tenants.map((t) => t.namespace),
     });
   }
 }

@@ -1,5 +1,5 @@
 // Tenancy: staged tenant namespaces (onboarding, Pod Security, network isolation), quota, limits, binding.
-export { Tenant, TenantArgs } from "./tenant";
+export { Tenant, TenantArgs, TenantConjurAccess } from "./tenant";
 export {
   enforcedStage,
   TENANT_OBJECT_NAMES,

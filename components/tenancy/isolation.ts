@@ -1,7 +1,7 @@
 // Pure builders for what a tenant's stage puts on and into its namespace: the namespace labels and
 // annotations, the quota and limits, and the NetworkPolicies of the `enforce` network stage. Plain
 // values in, plain objects out; the Tenant component and the preflight both use them.
-import type { TenantSpec } from "../../stacks/spec";
+import type { StackSpec, TenantSpec } from "../../stacks/spec";
 import type { CidrPeer, NamespacePeer, NetworkPort, NetworkStage, TenantStage } from "../../stacks/tenancy";
 import {
   dnsEgressRule,
@@ -14,8 +14,8 @@ import type { PodSecurityLevel } from "../kube";
 import {
   ANNOTATION_NETWORK_ISOLATION,
   CONJUR_NAMESPACE,
-  FOLLOWER_DEPLOYMENT,
   FOLLOWER_HTTPS_PORT,
+  FOLLOWER_POD_HTTPS_PORT,
   LABEL_TENANT,
   MONITORING_NAMESPACE,
   OBJECT_PREFIX,
@@ -31,6 +31,7 @@ export const TENANT_OBJECT_NAMES = {
   allowIngress: `${OBJECT_PREFIX}allow-ingress`,
   allowEgress: `${OBJECT_PREFIX}allow-egress`,
   authenticatorBinding: `${OBJECT_PREFIX}conjur-authenticator`,
+  conjurConnect: `${OBJECT_PREFIX}conjur-connect`,
 } as const;
 
 /**
@@ -139,16 +140,33 @@ export function stackPrometheusIngressRule() {
   };
 }
 
-/** Tenant pods reach the local Conjur follower on its HTTPS port. */
-export function followerEgressRule() {
+/** A NetworkPolicy egress rule (the shape the tenant policies hold). */
+export type EgressRule = ReturnType<typeof followerEgressRule> | ReturnType<typeof conjurHubEgressRule>;
+
+/**
+ * Tenant pods reach the local Conjur follower (enterprise). The spoke's conjur-system namespace runs
+ * nothing else, so the rule selects the namespace (the Kubernetes Follower's pods carry the
+ * operator's labels, not ours) on the port the follower's pods listen on.
+ */
+export function followerEgressRule(podPort: number = FOLLOWER_HTTPS_PORT) {
   return {
-    to: [
-      {
-        namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE),
-        podSelector: { matchLabels: selectorLabels(FOLLOWER_DEPLOYMENT) },
-      },
-    ],
-    ports: tcpPorts(FOLLOWER_HTTPS_PORT),
+    to: [{ namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE) }],
+    ports: tcpPorts(podPort),
+  };
+}
+
+/** The egress rule to Conjur a stack's onboarded tenants get: the local follower, or the hub (oss). */
+export function conjurEgressRule(spec: StackSpec): EgressRule {
+  return spec.conjur.edition === "enterprise"
+    ? followerEgressRule(FOLLOWER_POD_HTTPS_PORT[spec.conjur.follower.kind])
+    : conjurHubEgressRule(spec.hub.primaryCidrs);
+}
+
+/** Tenant pods reach the hub's Conjur (oss: no follower) on 443, at its addresses if known. */
+export function conjurHubEgressRule(hubCidrs: readonly string[]) {
+  return {
+    to: (hubCidrs.length ? hubCidrs : ["0.0.0.0/0"]).map((cidr) => ({ ipBlock: { cidr } })),
+    ports: tcpPorts(443),
   };
 }
 
@@ -162,7 +180,7 @@ function ingressRules(network: NetworkStage) {
   ];
 }
 
-function egressRules(network: NetworkStage, conjur: boolean) {
+function egressRules(network: NetworkStage, conjur: EgressRule | undefined) {
   const egress = network.egressTo;
   const dnsPorts = [
     { protocol: "UDP", port: 53 },
@@ -174,7 +192,7 @@ function egressRules(network: NetworkStage, conjur: boolean) {
     ...(egress.nodeLocalDns
       ? [{ to: [{ ipBlock: { cidr: `${egress.nodeLocalDns}/32` } }], ports: dnsPorts }]
       : []),
-    ...(conjur ? [followerEgressRule()] : []),
+    ...(conjur ? [conjur] : []),
     ...(egress.kubeApi
       ? [{ to: egress.kubeApi.map((cidr) => ({ ipBlock: { cidr } })), ports: tcpPorts(443, 6443) }]
       : []),
@@ -188,10 +206,11 @@ function egressRules(network: NetworkStage, conjur: boolean) {
  * The NetworkPolicies of a tenant's network stage. `off` and `observe` render none at all: any policy
  * selecting a pod isolates it in the directions it lists, so even an "allow" policy would cut traffic
  * (a policy with policyTypes [Egress] isolates egress by itself). `enforce` renders the two allow
- * policies (inside the namespace, DNS, the stack's Prometheus and follower, and the configured
+ * policies (inside the namespace, DNS, the stack's Prometheus, Conjur (the follower, or the hub in
+ * oss: `conjurEgress`), and the configured
  * allow-lists), then the default deny, in that order (the component makes the deny wait for them).
  */
-export function tenantNetworkPolicies(stage: TenantStage): TenantNetworkPolicy[] {
+export function tenantNetworkPolicies(stage: TenantStage, conjurEgress: EgressRule): TenantNetworkPolicy[] {
   if (stage.network.mode !== "enforce") return [];
   return [
     {
@@ -205,7 +224,7 @@ export function tenantNetworkPolicies(stage: TenantStage): TenantNetworkPolicy[]
       spec: {
         podSelector: {},
         policyTypes: ["Egress"],
-        egress: egressRules(stage.network, stage.onboarding.conjur),
+        egress: egressRules(stage.network, stage.onboarding.conjur ? conjurEgress : undefined),
       },
     },
     {

@@ -10,6 +10,7 @@ import type { TenantSpec } from "../../stacks/spec";
 import { networkPolicyFactory } from "../namespace";
 import { CONJUR_NAMESPACE, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_TENANT, PART_OF } from "../naming";
 import {
+  EgressRule,
   TENANT_OBJECT_NAMES,
   tenantLimitRangeItem,
   tenantNamespaceAnnotations,
@@ -23,10 +24,23 @@ export interface TenantArgs {
   readonly tenant: TenantSpec;
   /** Provider of the spoke cluster hosting the tenant. */
   readonly provider: k8s.Provider;
-  /** Name of the ClusterRole holding authn-k8s' read and exec rights. */
-  readonly authenticatorRole: pulumi.Input<string>;
-  /** ServiceAccount (in conjur-system) of the follower that authenticates this tenant's pods. */
-  readonly followerServiceAccount: pulumi.Input<string>;
+  /** With Conjur onboarding: what the tenant's applications need to reach Conjur. */
+  readonly conjur: TenantConjurAccess;
+}
+
+/** How a tenant's applications reach Conjur (per edition: the local follower, or the hub). */
+export interface TenantConjurAccess {
+  /** Data of the tenant's connection ConfigMap (URL, account, authenticator, CA: public values). */
+  readonly connect: Record<string, pulumi.Input<string>>;
+  /** The egress rule to Conjur in the `enforce` stage. */
+  readonly egress: EgressRule;
+  /** Enterprise: the follower's authn-k8s inspects and execs into this namespace's pods. */
+  readonly authenticator?: {
+    /** Name of the ClusterRole holding authn-k8s' read and exec rights. */
+    readonly role: pulumi.Input<string>;
+    /** ServiceAccount (in conjur-system) of the follower that authenticates this tenant's pods. */
+    readonly serviceAccount: pulumi.Input<string>;
+  };
 }
 
 type K8sOpts = { parent: pulumi.Resource; provider: k8s.Provider };
@@ -102,7 +116,7 @@ export class Tenant extends pulumi.ComponentResource {
     // which the namespace is isolated without its allow-lists (and on destroy the deny goes first).
     const netpol = networkPolicyFactory(`${name}-netpol`, meta, nsOpts);
     const allows: pulumi.Resource[] = [];
-    for (const policy of tenantNetworkPolicies(tenant.stage)) {
+    for (const policy of tenantNetworkPolicies(tenant.stage, args.conjur.egress)) {
       if (policy.role === "default-deny") {
         networkPolicyFactory(`${name}-netpol`, meta, { ...nsOpts, dependsOn: [namespace, ...allows] })(
           policy.role,
@@ -114,26 +128,42 @@ export class Tenant extends pulumi.ComponentResource {
       }
     }
 
-    // Conjur onboarding: the follower's authenticator may inspect and exec into this namespace's pods.
-    if (tenant.stage.onboarding.conjur) {
-      new k8s.rbac.v1.RoleBinding(
-        `${name}-authenticator`,
-        {
-          metadata: meta(TENANT_OBJECT_NAMES.authenticatorBinding),
-          roleRef: {
-            apiGroup: "rbac.authorization.k8s.io",
-            kind: "ClusterRole",
-            name: args.authenticatorRole,
-          },
-          subjects: [
-            { kind: "ServiceAccount", name: args.followerServiceAccount, namespace: CONJUR_NAMESPACE },
-          ],
-        },
-        nsOpts,
-      );
-    }
+    if (tenant.stage.onboarding.conjur) this.onboardConjur(name, args.conjur, meta, nsOpts);
 
     this.namespace = pulumi.output(tenant.name);
     this.registerOutputs({ namespace: this.namespace });
+  }
+
+  /**
+   * Conjur onboarding: the connection ConfigMap the applications read, and in enterprise the
+   * RoleBinding that lets the local follower's authn-k8s inspect and exec into this namespace's pods.
+   */
+  private onboardConjur(
+    name: string,
+    access: TenantConjurAccess,
+    meta: (objectName: string) => k8s.types.input.meta.v1.ObjectMeta,
+    opts: pulumi.CustomResourceOptions,
+  ): void {
+    new k8s.core.v1.ConfigMap(
+      `${name}-conjur-connect`,
+      { metadata: meta(TENANT_OBJECT_NAMES.conjurConnect), data: access.connect },
+      opts,
+    );
+    if (!access.authenticator) return;
+    new k8s.rbac.v1.RoleBinding(
+      `${name}-authenticator`,
+      {
+        metadata: meta(TENANT_OBJECT_NAMES.authenticatorBinding),
+        roleRef: {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "ClusterRole",
+          name: access.authenticator.role,
+        },
+        subjects: [
+          { kind: "ServiceAccount", name: access.authenticator.serviceAccount, namespace: CONJUR_NAMESPACE },
+        ],
+      },
+      opts,
+    );
   }
 }

@@ -16,7 +16,13 @@ export const pdbForReplicatedWorkloads: StackRule = {
     "cluster whose selector matches its pod labels.",
   level: "advisory",
   checkStack: (resources) => {
-    const budgets = resources.filter((resource) => kubernetesKind(resource) === "PodDisruptionBudget");
+    // Budgets indexed by cluster and namespace once (linear in the resources, not workloads × budgets).
+    const where = (resource: PlannedResource) =>
+      JSON.stringify([clusterKey(resource), objectIdentity(resource).namespace ?? ""]);
+    const budgets = new Map<string, PlannedResource[]>();
+    for (const budget of resources.filter((resource) => kubernetesKind(resource) === "PodDisruptionBudget")) {
+      budgets.set(where(budget), [...(budgets.get(where(budget)) ?? []), budget]);
+    }
     const violations: Violation[] = [];
     for (const workload of resources.filter((resource) =>
       isFullObjectOf(resource, ["Deployment", "StatefulSet"]),
@@ -24,11 +30,8 @@ export const pdbForReplicatedWorkloads: StackRule = {
       if (replicas(workload) <= 1) continue;
       const identity = objectIdentity(workload);
       const podLabels = asRecord(field(workload.props, "spec", "template", "metadata", "labels")) ?? {};
-      const covered = budgets.some(
-        (budget) =>
-          clusterKey(budget) === clusterKey(workload) &&
-          (objectIdentity(budget).namespace ?? "") === (identity.namespace ?? "") &&
-          labelSelectorMatches(field(budget.props, "spec", "selector"), podLabels),
+      const covered = (budgets.get(where(workload)) ?? []).some((budget) =>
+        labelSelectorMatches(field(budget.props, "spec", "selector"), podLabels),
       );
       if (!covered) {
         violations.push({

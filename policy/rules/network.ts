@@ -77,7 +77,14 @@ function missingDefaultDeny(
   stages: readonly ("off" | "observe" | "enforce")[],
   describe: (namespaceName: string, missing: readonly Direction[], stage: string) => string,
 ): Violation[] {
-  const networkPolicies = resources.filter((resource) => kubernetesKind(resource) === "NetworkPolicy");
+  // The directions each namespace's policies deny, indexed once (linear in the resources).
+  const deniedIn = new Map<string, Set<Direction>>();
+  for (const policy of resources.filter((resource) => kubernetesKind(resource) === "NetworkPolicy")) {
+    const key = JSON.stringify([clusterKey(policy), objectIdentity(policy).namespace]);
+    const denied = deniedIn.get(key) ?? new Set<Direction>();
+    for (const direction of defaultDenyDirections(policy)) denied.add(direction);
+    deniedIn.set(key, denied);
+  }
   const violations: Violation[] = [];
   const report = (urn: string, message: string): void => {
     violations.push({ rule: rule.name, level: rule.level, urn, message });
@@ -105,14 +112,7 @@ function missingDefaultDeny(
         (o) => field(o.props, "metadata", "annotations", NETWORK_ISOLATION_ANNOTATION) !== undefined,
       ) ?? objects[0];
     const namespaceName = objectIdentity(carrier).name as string;
-    const denied = new Set<Direction>(
-      networkPolicies
-        .filter(
-          (policy) =>
-            clusterKey(policy) === clusterKey(carrier) && objectIdentity(policy).namespace === namespaceName,
-        )
-        .flatMap(defaultDenyDirections),
-    );
+    const denied = deniedIn.get(JSON.stringify([clusterKey(carrier), namespaceName])) ?? new Set<Direction>();
     const missing = (["Ingress", "Egress"] as const).filter((direction) => !denied.has(direction));
     if (missing.length > 0) report(carrier.urn, describe(namespaceName, missing, stage));
   }

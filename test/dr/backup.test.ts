@@ -7,10 +7,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Evaluation, RecordedResource } from "../../tools/mock-engine";
-import { evaluate, kubernetesObjects, objectNamed, ofKind, plainJson, secretPaths } from "../support/stacks";
+import {
+  evaluate,
+  kubernetesObjects,
+  objectNamed,
+  ofKind,
+  plainJson,
+  secretPaths,
+  withDisasterRecovery,
+} from "../support/stacks";
 import { buildBackupScripts, SCRIPT_FILES } from "../../components/dr/scripts";
-import { BACKUP_NAMES, HUB_SECRETS } from "../../components/dr/workloads";
-import { BACKUP_STATE_METRICS, POD_IDENTITY_AGENT } from "../../components/dr/cluster";
+import { BACKUP_NAMES, BACKUP_STATE_METRICS, HUB_SECRETS } from "../../components/dr/workloads";
+import { POD_IDENTITY_AGENT } from "../../components/dr/cluster";
 import { buildBackupRolePolicy, buildBucketPolicy } from "../../components/dr/documents";
 import {
   BACKUP_ALERTS,
@@ -20,10 +28,12 @@ import {
 } from "../../components/observability/backup-alerts";
 import { renderPrometheusYaml } from "../../components/observability/prometheus";
 import { MONITORING_NAMESPACE } from "../../components/naming";
+import { DOCS_URL } from "../../components/observability/model";
 import { longestGapSeconds, parseCronSchedule } from "../../stacks/cron";
 import { backupBucketProtected } from "../../policy/rules/backup-storage";
 import type { PlannedResource, StackContext } from "../../policy/types";
 import { runPromtool } from "../support/promtool";
+import { githubAnchorsOfFile } from "../support/markdown-anchors";
 
 type Json = any;
 
@@ -43,17 +53,23 @@ describe("disaster recovery: storage, CronJobs, credentials, escrow and failover
   let prod: Evaluation;
   before(async () => {
     dev = await evaluate("dev");
-    staging = await evaluate("staging");
-    prod = await evaluate("prod");
+    // Backups need the in-hub database: the Open Source twins of staging and prod, with DR settings.
+    staging = await evaluate("staging", withDisasterRecovery("staging"));
+    prod = await evaluate("prod", withDisasterRecovery("prod"));
   });
 
-  it("makes nothing where the stack declares no backup (dev)", () => {
-    assert.deepEqual(
-      dev.resources
-        .filter((r) => r.type.startsWith("aws:") || r.urn.includes("hubspoke:dr:"))
-        .map((r) => r.urn),
-      [],
-    );
+  it("makes nothing where the stack declares no backup (dev, and the Enterprise stacks as shipped)", async () => {
+    for (const e of [dev, await evaluate("prod")]) {
+      assert.deepEqual(
+        e.resources
+          .filter(
+            (r) =>
+              (r.type.startsWith("aws:") && !r.type.startsWith("aws:eks/")) || r.urn.includes("hubspoke:dr:"),
+          )
+          .map((r) => r.urn),
+        [],
+      );
+    }
   });
 
   it("prod: a rotating KMS key with an alias, and a bucket with every protection, all kept on destroy", () => {
@@ -279,6 +295,21 @@ describe("disaster recovery: storage, CronJobs, credentials, escrow and failover
     );
     assert.ok(ofKind(prod, "Deployment").some((d) => inputs(d).metadata.name === BACKUP_STATE_METRICS.name));
   });
+
+  it("links every alert of the hub with backups to a heading of the docs on GitHub (runbook_url)", () => {
+    const rules = YAML.parse(
+      inputs(objectNamed(prod, "ConfigMap", "prometheus-config", "k8s-prod-mgmt")).data["rules.yml"],
+    );
+    const alerts = rules.groups.flatMap((g: Json) => g.rules).filter((r: Json) => r.alert);
+    assert.ok(alerts.some((r: Json) => r.alert === BACKUP_ALERTS.stale));
+    for (const rule of alerts) {
+      const url = String(rule.annotations.runbook_url);
+      assert.ok(url.startsWith(`${DOCS_URL}/`), `${rule.alert}: ${url}`);
+      const [file, anchor] = url.slice(DOCS_URL.length + 1).split("#");
+      const anchors = githubAnchorsOfFile(path.join(__dirname, "..", "..", "docs", file ?? ""));
+      assert.ok(anchors.has(anchor ?? ""), `${rule.alert}: no heading #${anchor} in docs/${file}`);
+    }
+  });
 });
 
 function planned(e: Evaluation): PlannedResource[] {
@@ -419,7 +450,8 @@ describe("disaster recovery: documents, schedules and the alert", () => {
                     exp_annotations: {
                       summary: "The hub Prometheus of prod-mgmt cannot see the Conjur backup CronJob",
                       description: `kube-state-metrics (${BACKUP_STATE_METRICS.target}) has not been scraped for 15 minutes: ${BACKUP_ALERTS.stale} cannot fire while it is away.`,
-                      runbook_url: BACKUP_RUNBOOK.unobserved,
+                      runbook: BACKUP_RUNBOOK.unobserved,
+                      runbook_url: `${DOCS_URL}/disaster-recovery.md#backup-state-missing`,
                     },
                   },
                 ],
@@ -447,9 +479,10 @@ describe("disaster recovery: documents, schedules and the alert", () => {
       const rules = buildBackupAlertRules(input).groups.flatMap((g) => g.rules);
       assert.equal(rules.length, 2);
       for (const rule of rules) {
-        const [file, anchor] = rule.annotations["runbook_url"]?.split("#") ?? [];
+        const [file, anchor] = rule.annotations["runbook"]?.split("#") ?? [];
         assert.equal(file, "docs/disaster-recovery.md");
         assert.ok(anchors.has(anchor ?? ""), `#${anchor} is not a heading of ${file}`);
+        assert.equal(rule.annotations["runbook_url"], `${DOCS_URL}/disaster-recovery.md#${anchor}`);
       }
     });
   });
@@ -461,6 +494,7 @@ function expectedAnnotations(input: { cluster: string; namespace: string; cronJo
     description:
       `The last successful run of CronJob ${input.namespace}/${input.cronJob} is older than ${input.rpo}, ` +
       "or it has never succeeded: a restore now would lose more than the RPO allows. Check the failed Jobs' logs.",
-    runbook_url: BACKUP_RUNBOOK.stale,
+    runbook: BACKUP_RUNBOOK.stale,
+    runbook_url: `${DOCS_URL}/disaster-recovery.md#backup-stale`,
   };
 }

@@ -157,6 +157,10 @@ describe("observability: the primary's alert", () => {
     assert.equal(rules[0].for, "5m");
     assert.deepEqual(rules[0].labels, { severity: "critical", cluster: "hub" });
     assert.equal(rules[0].annotations.runbook, "docs/observability.md#conjurprimarydown");
+    assert.equal(
+      rules[0].annotations.runbook_url,
+      "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md#conjurprimarydown",
+    );
   });
 
   it("refuses a cluster name that is not a DNS label", () => {
@@ -219,6 +223,8 @@ describe("observability: the primary's alert", () => {
             `For 5 minutes the hub Prometheus of hub has failed to scrape a Conjur primary pod (${pod}) ` +
             "or found none at all: followers cannot fetch new seeds or replicate.",
           runbook: "docs/observability.md#conjurprimarydown",
+          runbook_url:
+            "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md#conjurprimarydown",
         },
       });
       const tests = {

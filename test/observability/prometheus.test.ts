@@ -47,18 +47,21 @@ describe("observability: spoke Prometheus config", () => {
     assert.equal(cfg.global.evaluation_interval, "30s");
   });
 
-  it("discovers the followers as running pods labelled conjur-follower in the follower namespace, on the metrics port", () => {
+  it("discovers the followers as running pods of the conjur-follower Deployment in the follower namespace, on the metrics port", () => {
     const follower = job(buildSpokePrometheusConfig(spokeInput()).scrape_configs, "conjur-follower");
     assert.equal(follower.metrics_path, "/metrics");
     assert.deepEqual(follower.kubernetes_sd_configs, [
       { role: "pod", namespaces: { names: ["conjur-system"] } },
     ]);
     const relabel = follower.relabel_configs ?? [];
-    assert.deepEqual(relabel[0], {
-      source_labels: ["__meta_kubernetes_pod_label_app_kubernetes_io_name"],
-      regex: "conjur-follower",
-      action: "keep",
-    });
+    // By pod name: the Kubernetes Follower's operator labels its pods itself; both kinds run as
+    // Deployment conjur-follower. Prometheus anchors the regex at both ends.
+    assert.deepEqual(relabel[0].source_labels, ["__meta_kubernetes_pod_name"]);
+    assert.equal(relabel[0].action, "keep");
+    const keeps = (pod: string) => new RegExp(`^(?:${String(relabel[0].regex)})$`).test(pod);
+    assert.ok(keeps("conjur-follower-7d9f8b6c5-x2x9q"));
+    assert.ok(!keeps("conjur-follower-config"), "not a pod of the Deployment");
+    assert.ok(!keeps("prometheus-5c9d7-abcde"));
     const addressRules = relabel.filter((r) => r.target_label === "__address__");
     assert.deepEqual(
       addressRules.map((r) => r.replacement),
@@ -66,6 +69,24 @@ describe("observability: spoke Prometheus config", () => {
       "IPv4 and IPv6 pod IPs both get the metrics port",
     );
     assert.equal(follower.static_configs, undefined);
+  });
+
+  it("drops only the follower alerts when the spokes run no follower (Open Source)", () => {
+    const names = (followers: boolean) =>
+      buildHubAlertRules({ spokes: [{ name: "a" }], followers }).groups.flatMap((g) =>
+        g.rules.map((r) => r.alert),
+      );
+    const all = names(true);
+    assert.ok(all.includes("ConjurFollowerUnhealthy") && all.includes("ConjurFollowerTargetsMissing"));
+    assert.deepEqual(
+      names(false),
+      all.filter((a) => !a.startsWith("ConjurFollower")),
+    );
+  });
+
+  it("has no follower job on an Open Source spoke (followers: false)", () => {
+    const jobs = buildSpokePrometheusConfig(spokeInput({ followers: false })).scrape_configs;
+    assert.ok(!jobs.some((j) => j.job_name === "conjur-follower"));
   });
 
   it("scrapes fixed follower targets instead of discovering them when staticFollowerTargets is given", () => {

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import {
   checkLabels,
   checkNames,
+  checkNamespacesExist,
   checkPorts,
   checkServiceSelectors,
   checkWorkloadSelector,
@@ -203,6 +204,34 @@ describe("manifest checks (API-server rules beyond the schema)", () => {
         spec: { type: "ExternalName" },
       };
       assert.deepEqual(checkServiceSelectors([external]), []);
+    });
+  });
+
+  describe("namespaces exist", () => {
+    const cm = (namespace: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", namespace },
+    });
+    const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    it("accepts objects in namespaces the manifests create, built-in ones and declared prerequisites", () => {
+      assert.deepEqual(
+        checkNamespacesExist([ns("conjur-system"), cm("conjur-system"), cm("kube-system")]),
+        [],
+      );
+      assert.deepEqual(checkNamespacesExist([cm("argocd")], ["argocd"]), []);
+      const clusterScoped: KubeObject = {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: "r" },
+      };
+      assert.deepEqual(checkNamespacesExist([clusterScoped]), []);
+    });
+    it("refuses an object whose namespace nothing creates", () => {
+      assert.deepEqual(
+        checkNamespacesExist([ns("hubspoke-monitoring"), cm("conjur-system")]).map((p) => [p.object, p.path]),
+        [["ConfigMap conjur-system/c", "metadata.namespace"]],
+      );
     });
   });
 });

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { capturePlan, plannedStack, planFiles, type CapturedPlan } from "../support/plans";
-import { STACKS, stackConfig } from "../support/stacks";
+import { STACKS, stackFileConfig } from "../support/stacks";
 import { readInventoryDirectory, InventoryError } from "../../tools/preflight/inventory";
 
 type Json = any;
@@ -18,7 +18,7 @@ process.once("exit", () => fs.rmSync(scratch, { recursive: true, force: true }))
 
 /** A stack file with the given edit, written to a scratch directory. */
 function editedStackFile(stack: string, edit: (c: Json) => void): string {
-  const config = stackConfig(stack) as Json;
+  const config = stackFileConfig(stack) as Json;
   edit(config);
   const file = fs.mkdtempSync(path.join(scratch, `${stack}-`)) + `/Pulumi.${stack}.yaml`;
   fs.writeFileSync(file, YAML.stringify({ config }));

@@ -23,7 +23,7 @@ interface AjvLikeError {
   readonly params?: Record<string, unknown>;
 }
 
-interface ModelClass {
+export interface ModelClass {
   new (data: Record<string, unknown>): { validate(): void };
 }
 
@@ -59,7 +59,11 @@ export function validateWithModel(object: Record<string, unknown>): SchemaProble
   const kind = String(object["kind"]);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require(modelModule(apiVersion, kind)) as Record<string, ModelClass>;
-  const Model = module[kind];
+  return modelProblems(module[kind], object);
+}
+
+/** A model class's verdict on an object (kubernetes-models and the CRD model packages share the shape). */
+export function modelProblems(Model: ModelClass, object: Record<string, unknown>): SchemaProblem[] {
   try {
     new Model(object).validate();
     return [];
@@ -78,10 +82,15 @@ export class UnknownFieldChecker {
   private readonly checker: ts.TypeChecker;
   private readonly rootTypes = new Map<string, ts.Type>();
 
-  constructor(kinds: ReadonlyArray<{ apiVersion: string; kind: string }>) {
+  /** `resolve` finds a kind's model file (default: kubernetes-models' built-in kinds). */
+  constructor(
+    kinds: ReadonlyArray<{ apiVersion: string; kind: string }>,
+    resolve: (apiVersion: string, kind: string) => string = (apiVersion, kind) =>
+      require.resolve(modelModule(apiVersion, kind)),
+  ) {
     const files = new Map<string, { apiVersion: string; kind: string }>();
     for (const k of kinds) {
-      const js = require.resolve(modelModule(k.apiVersion, k.kind));
+      const js = resolve(k.apiVersion, k.kind);
       files.set(js.replace(/\.js$/, ".d.ts"), k);
     }
     const program = ts.createProgram([...files.keys()], {

@@ -16,6 +16,17 @@ export function stackConfig(stack: string): Record<string, unknown> {
   return structuredClone(shippedStackFile(stack).config);
 }
 
+/**
+ * A stack file's config as a test writes it back to a file: its `secure:` values restored as
+ * `secure:` entries (any ciphertext: the plan tool replaces them with placeholders).
+ */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+  const file = shippedStackFile(stack);
+  const config = structuredClone(file.config);
+  for (const key of file.secretKeys) config[key] = { secure: "v1:cGxhY2Vob2xkZXI=" };
+  return config;
+}
+
 export async function evaluate(
   stack: string,
   edit?: (config: Record<string, unknown>) => void,
@@ -63,4 +74,53 @@ export function unwrap(value: unknown): unknown {
 /** A JSON view of a value with secrets unwrapped, for searching text in it. */
 export function plainJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (isSecretWrapper(v) ? v.value : v));
+}
+
+/**
+ * Turns a shipped stack file into its Conjur Open Source twin (the hub runs the primary, no
+ * followers): for tests of the Open Source hub on the staging/prod topologies.
+ */
+export function asOpenSource(config: Record<string, unknown>): void {
+  config["hubspoke:conjur"] = { edition: "oss" };
+  delete config["hubspoke:conjurLeaderAdminPassword"];
+}
+
+/**
+ * The disaster-recovery settings of the Open Source twins of staging and prod, `hubspoke:` prefix
+ * removed. Backups need the in-hub database, so DR is `oss` only (docs/disaster-recovery.md shows
+ * the same settings): staging's hub is not on EKS (a credentials Secret), prod's is (Pod Identity)
+ * and fails over to a warm standby in another region.
+ */
+export const DR_SETTINGS = {
+  staging: {
+    backup: { bucket: "acme-conjur-hub-backups-staging", credentialsSecret: "conjur-backup-aws" },
+  },
+  prod: {
+    backup: { bucket: "acme-conjur-hub-backups-prod" },
+    failover: {
+      zoneId: "Z0ACMEPRODZONE01",
+      primaryTarget: "conjur-primary.eu-west-1.acme.com",
+      standby: { target: "conjur-standby.eu-central-1.acme.com", region: "eu-central-1" },
+    },
+  },
+} as const;
+
+/** An `evaluate` edit: the Open Source twin of staging or prod with its DR settings. */
+export function withDisasterRecovery(
+  stack: keyof typeof DR_SETTINGS,
+): (config: Record<string, unknown>) => void {
+  return (config) => {
+    asOpenSource(config);
+    for (const [key, value] of Object.entries(DR_SETTINGS[stack]))
+      config[`hubspoke:${key}`] = structuredClone(value);
+  };
+}
+
+/** The `hubspoke:` part of a stack file, prefix removed, as the loader hands it to buildStackSpec. */
+export function projectConfig(stack: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(stackConfig(stack))) {
+    if (key.startsWith("hubspoke:")) out[key.slice("hubspoke:".length)] = value;
+  }
+  return out;
 }

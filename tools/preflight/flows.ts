@@ -12,7 +12,9 @@
 //   mesh       pods with an istio-proxy sidecar -> istiod 15012
 //   aws        pods with AWS_CONTAINER_CREDENTIALS_FULL_URI -> the EKS Pod Identity agent
 //   external   IP addresses and URLs in env, command and args -> that address and port
-//   conjur     applications of onboarded tenants -> the new follower on 443 (a flow the stack adds)
+//   conjur     applications of onboarded tenants -> Conjur: the new follower, or the hub (a flow the stack adds)
+import type { StackSpec } from "../../stacks/spec";
+import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, FOLLOWER_POD_HTTPS_PORT } from "../../components/naming";
 import type { KubeObject, Inventory, Json, WorkloadRef } from "./inventory";
 import {
   selectorMatches,
@@ -258,6 +260,50 @@ export interface FlowContext {
   readonly plannedWorkloads: readonly WorkloadView[];
   /** Tenant applications onboarded to Conjur: namespace -> their ServiceAccounts. */
   readonly conjurApplications: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Where onboarded applications reach Conjur (the follower, or the hub), if anywhere. */
+  readonly conjurTarget?: { readonly end: FlowEnd; readonly port: number };
+}
+
+/**
+ * Where a spoke's onboarded applications reach Conjur, per edition: the appliance follower's pods
+ * (planned), the Kubernetes Follower's pods (the operator makes them: the whole conjur-system
+ * namespace on their port), or the hub's primary outside the cluster (oss).
+ */
+export function conjurFlowTarget(
+  spec: StackSpec,
+  plannedWorkloads: readonly WorkloadView[],
+): { end: FlowEnd; port: number } {
+  const conjur = spec.conjur;
+  if (conjur.edition === "oss") {
+    const cidr = spec.hub.primaryCidrs[0];
+    const ip = cidr?.endsWith("/32") ? cidr.slice(0, -3) : undefined;
+    return {
+      end: {
+        endpoint: { kind: "address", ...(ip ? { ip } : {}) },
+        label: `the hub's Conjur ${spec.hub.advertisedHostname}${ip ? ` (${ip})` : " (addresses unknown)"}`,
+      },
+      port: 443,
+    };
+  }
+  const port = FOLLOWER_POD_HTTPS_PORT[conjur.follower.kind];
+  const planned = plannedWorkloads.find(
+    (w) => w.ref.namespace === CONJUR_NAMESPACE && w.labels["app.kubernetes.io/name"] === FOLLOWER_DEPLOYMENT,
+  );
+  if (planned) return { end: planned.end, port };
+  const workload = { kind: "ConjurFollower", name: FOLLOWER_DEPLOYMENT, namespace: CONJUR_NAMESPACE };
+  return {
+    end: {
+      endpoint: {
+        kind: "pod",
+        namespace: CONJUR_NAMESPACE,
+        labels: {},
+        ports: [{ name: "https", containerPort: port, protocol: "TCP" }],
+      },
+      label: `${CONJUR_NAMESPACE}/ConjurFollower ${FOLLOWER_DEPLOYMENT} (added by the stack, pods made by the operator)`,
+      workload,
+    },
+    port,
+  };
 }
 
 const touchesTenant = (flow: Flow, tenants: ReadonlySet<string>) =>
@@ -543,25 +589,21 @@ export function candidateFlows(context: FlowContext): Flow[] {
     }
   }
 
-  // conjur: onboarded applications -> the follower (added by the conversion)
-  const followers = context.plannedWorkloads.filter(
-    (w) => w.labels["app.kubernetes.io/name"] === "conjur-follower",
-  );
-  for (const w of tenantWorkloads) {
+  // conjur: onboarded applications -> the follower, or the hub (added by the conversion)
+  const target = context.conjurTarget;
+  for (const w of target ? tenantWorkloads : []) {
     const accounts = context.conjurApplications.get(w.ref.namespace);
     const account = str(w.spec["serviceAccountName"]) ?? "default";
-    if (!accounts?.has(account)) continue;
-    for (const f of followers) {
-      add({
-        from: w.end,
-        to: f.end,
-        port: 443,
-        protocol: "TCP",
-        source: "conjur",
-        evidence: `application with ServiceAccount ${account}`,
-        added: true,
-      });
-    }
+    if (!accounts?.has(account) || !target) continue;
+    add({
+      from: w.end,
+      to: target.end,
+      port: target.port,
+      protocol: "TCP",
+      source: "conjur",
+      evidence: `application with ServiceAccount ${account}`,
+      added: true,
+    });
   }
   return dedupe(flows);
 }

@@ -2,7 +2,12 @@
 // live clusters, from their inventories and the plan's objects. Pure: no file access, no Pulumi.
 import type { SpokeSpec, StackSpec, TenantSpec } from "../../stacks/spec";
 import { describeStage } from "../../stacks/tenancy";
-import { enforcedStage, tenantNetworkPolicies } from "../../components/tenancy/isolation";
+import {
+  conjurEgressRule,
+  enforcedStage,
+  type EgressRule,
+  tenantNetworkPolicies,
+} from "../../components/tenancy/isolation";
 import {
   labelConflictFindings,
   nameCollisionFindings,
@@ -10,7 +15,7 @@ import {
   quotaFindings,
   type Finding,
 } from "./checks";
-import { candidateFlows, plannedWorkloadViews, type Flow, type FlowEnd } from "./flows";
+import { candidateFlows, conjurFlowTarget, plannedWorkloadViews, type Flow, type FlowEnd } from "./flows";
 import type { Inventory, Json } from "./inventory";
 import { evaluateConnection, type NetworkPolicyObject, type SideVerdict } from "./netpol";
 import { planObjectsByCluster, type PlanObject, type RecordedObject } from "./objects";
@@ -51,11 +56,11 @@ function policiesFrom(objects: readonly PlanObject[]): NetworkPolicyObject[] {
 }
 
 /** Objects the enforce stage would add to the observed tenants (not rendered yet). */
-function enforceStageObjects(tenants: readonly TenantSpec[]): PlanObject[] {
+function enforceStageObjects(tenants: readonly TenantSpec[], conjurEgress: EgressRule): PlanObject[] {
   return tenants
     .filter((t) => t.stage.network.mode === "observe")
     .flatMap((t) =>
-      tenantNetworkPolicies(enforcedStage(t.stage)).map((p) => ({
+      tenantNetworkPolicies(enforcedStage(t.stage), conjurEgress).map((p) => ({
         kind: "NetworkPolicy",
         group: "networking.k8s.io",
         namespace: t.name,
@@ -106,6 +111,7 @@ function describeFlow(flow: Flow): string {
 function networkFindings(
   cluster: string,
   inventory: Inventory,
+  spec: StackSpec,
   spoke: SpokeSpec,
   planned: readonly PlanObject[],
 ): { findings: Finding[]; flows: number } {
@@ -117,7 +123,7 @@ function networkFindings(
     spec: asRecord(p.spec) ?? {},
   }));
   const rendered = policiesFrom(planned);
-  const hypothetical = policiesFrom(enforceStageObjects(spoke.tenants));
+  const hypothetical = policiesFrom(enforceStageObjects(spoke.tenants, conjurEgressRule(spec)));
   const stackPolicies = new Set([...rendered, ...hypothetical].map((p) => `${p.namespace}/${p.name}`));
   const plannedLabels = new Map<string, Record<string, string>>();
   for (const o of planned.filter((o) => o.kind === "Namespace")) {
@@ -137,6 +143,7 @@ function networkFindings(
     tenants: crossing,
     plannedWorkloads: plannedWorkloadViews(planned),
     conjurApplications,
+    conjurTarget: conjurFlowTarget(spec, plannedWorkloadViews(planned)),
   });
 
   const findings: Finding[] = [];
@@ -268,7 +275,7 @@ export function runPreflight(input: PreflightInput): PreflightReport {
         clusterFindings.push(...podSecurityFindings(inventory, cluster, tenant));
         clusterFindings.push(...quotaFindings(inventory, cluster, tenant, objects));
       }
-      const network = networkFindings(cluster, inventory, spoke, objects);
+      const network = networkFindings(cluster, inventory, spec, spoke, objects);
       clusterFindings.push(...network.findings);
       flows = network.flows;
     }
@@ -277,7 +284,7 @@ export function runPreflight(input: PreflightInput): PreflightReport {
         inventory,
         cluster,
         objects,
-        enforceStageObjects(spoke?.tenants ?? []),
+        enforceStageObjects(spoke?.tenants ?? [], conjurEgressRule(spec)),
         new Set(tenantMap.keys()),
       ),
     );
