@@ -10,6 +10,7 @@ import {
   kubeApiEgressRule,
   namespacedMeta,
   namespaceSelectorFor,
+  podEgressRule,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
@@ -49,10 +50,7 @@ export function backupNetworkPolicies(
       policyTypes: ["Ingress", "Egress"],
       ingress: [],
       egress: [
-        {
-          to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }],
-          ports: tcpPorts(POSTGRES_PORT),
-        },
+        podEgressRule(POSTGRES_SERVICE, POSTGRES_PORT),
         dnsEgressRule(),
         // S3, KMS and STS over HTTPS (or their VPC endpoints, when given).
         { to: ipBlocks(backup.endpointCidrs), ports: tcpPorts(443) },
