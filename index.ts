@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "./stacks/load";
 import { convertedSpokes } from "./stacks/spec";
-import { ClusterConnection, createClusterConnections } from "./components/clusters";
+import { ClusterConnection, createAwsProviders, createClusterConnections } from "./components/clusters";
 import { EstatePki } from "./components/pki";
 import { ConjurHub, ConjurSecrets } from "./components/hub";
 import { ConjurSpoke } from "./components/spoke";
@@ -13,11 +13,14 @@ import { HubObservability, ObservabilitySecrets, SpokeObservability } from "./co
 import { ClusterAudit } from "./components/audit";
 import { ArgoCdRegistration, ArgoCdSpokeAccess } from "./components/gitops";
 import { esoConjurEndpoint, ExternalSecretsSync } from "./components/eso";
+import { HubBackup, HubFailover } from "./components/dr";
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();
 
-const clusters = createClusterConnections(spec);
+// One AWS provider per region, shared by the EKS look-ups and the disaster-recovery resources.
+const awsProviders = createAwsProviders();
+const clusters = createClusterConnections(spec, awsProviders);
 const connection = (name: string): ClusterConnection => {
   const found = clusters.get(name);
   if (!found) throw new Error(`internal: no provider for cluster ${name}`);
@@ -72,6 +75,30 @@ const hubObservability = new HubObservability("observability-hub", {
   forwardSharedKey: observabilitySecrets.forwardSharedKey,
   conjurNamespace: hub.namespace,
 });
+
+// ---- Disaster recovery (oss): encrypted backups to S3 with a restore ready to run, Route53 failover ----
+// With Enterprise the Leader's own backups and Standbys apply; the config refuses these keys there.
+const hubBackup =
+  spec.backup && conjurSecrets
+    ? new HubBackup(
+        "dr-backup",
+        {
+          spec,
+          provider: connection(spec.hub.cluster).provider,
+          pki,
+          dataKey: conjurSecrets.dataKey,
+          awsProviders,
+        },
+        { dependsOn: [hub, hubObservability] },
+      )
+    : undefined;
+const hubFailover = spec.failover
+  ? new HubFailover("dr-failover", {
+      failover: spec.failover,
+      // Route53 is global; its calls go through the hub's region.
+      awsProvider: awsProviders(spec.backup?.region ?? spec.failover.standby.region),
+    })
+  : undefined;
 
 // ---- External Secrets: SecretStores and ExternalSecrets in each opted-in tenant namespace ----
 // Each spoke's local Conjur: the hub's primary (oss) or the spoke's follower (enterprise).
@@ -165,3 +192,22 @@ export const federation = pulumi.output(
 );
 export const hubPrometheusUrl = hubObservability.prometheusUrl;
 export const logSinkEndpoint = hubObservability.logSinkEndpoint;
+
+/** Where the hub's backups go and how its hostname fails over (null where the stack has none). */
+export const disasterRecovery = pulumi.output({
+  backupBucket: hubBackup?.bucketName ?? null,
+  backupKmsKeyArn: hubBackup?.kmsKeyArn ?? null,
+  escrowSecretArn: hubBackup?.escrowSecretArn ?? null,
+  failoverHealthCheckId: hubFailover?.healthCheckId ?? null,
+});
+/**
+ * Everything a restore needs besides the backup object, from Pulumi state alone
+ * (`pulumi stack output recoveryKit --show-secrets`; docs/disaster-recovery.md#data-key-rules).
+ */
+export const recoveryKit = pulumi.secret({
+  conjurAccount: spec.conjurAccount,
+  dataKey: conjurSecrets ? conjurSecrets.dataKey : heldByLeader,
+  backupPassphrase: hubBackup?.backupPassphrase ?? null,
+  caCertPem: pki.rootCa.certPem,
+  caKeyPem: pki.rootCa.keyPem,
+});

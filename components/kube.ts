@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Resources } from "../stacks/defaults";
 import { DEFAULT_POD_SECURITY_VERSION, type PodSecurityLevel } from "../stacks/tenancy";
-import { LABEL_NAMESPACE_NAME, workloadLabels } from "./naming";
+import { LABEL_NAMESPACE_NAME, selectorLabels, workloadLabels } from "./naming";
 
 /** Metadata for the objects of one namespace: name, namespace and the workload's labels. */
 export function namespacedMeta(namespace: string) {
@@ -146,6 +146,11 @@ export function dnsEgressRule() {
       { protocol: "TCP", port: 53 },
     ],
   };
+}
+
+/** Egress to the pods of a workload of the same namespace (by its selector labels), on one port. */
+export function podEgressRule(workload: string, port: number) {
+  return { to: [{ podSelector: { matchLabels: selectorLabels(workload) } }], ports: tcpPorts(port) };
 }
 
 export function namespaceSelectorFor(namespace: string) {

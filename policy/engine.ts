@@ -15,6 +15,7 @@ import { noSecretLookingValues, noSecretOutsideSecretObjects } from "./rules/sec
 import { rbacNoClusterAdmin, rbacNoWildcards } from "./rules/rbac";
 import { namespaceDefaultDeny, namespaceDefaultDenyStaged, noNodePortServices } from "./rules/network";
 import { irreplaceableProtected } from "./rules/protection";
+import { backupBucketProtected } from "./rules/backup-storage";
 import { pdbForReplicatedWorkloads } from "./rules/availability";
 import type { Environment, PlannedResource, Rule, StackContext, StackRule, Violation } from "./types";
 
@@ -38,6 +39,7 @@ export const stackRules: StackRule[] = [
   namespaceDefaultDenyStaged,
   irreplaceableProtected,
   pdbForReplicatedWorkloads,
+  backupBucketProtected,
 ];
 
 /** The exemption that applies to this rule and object, matched on Kubernetes kind/namespace/name. */

@@ -29,6 +29,11 @@ export const DEFAULT_IMAGES: Readonly<Record<PublicImageKey, string>> = {
   // and whose shutdown with a shared key does not crash (docs/observability.md); 5.1.1 is the
   // release the tests run for real.
   fluentBit: "fluent/fluent-bit:5.1.1",
+  // The backup's upload and the restore's download (container credentials for EKS Pod Identity and
+  // `--checksum-algorithm` need a 2.15+ CLI).
+  awsCli: "amazon/aws-cli:2.27.50",
+  // Reports the backup CronJob's last successful run (kube_cronjob_status_last_successful_time).
+  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
 };
 
 export interface EnvironmentDefaults {
@@ -114,3 +119,28 @@ export const MONITORING_DEFAULTS = {
   federationTimeout: "30s",
   sampleLimit: 50000,
 } as const;
+
+/** Backups, per environment: how often, how long kept, whether locked and escrowed. */
+export const BACKUP_DEFAULTS: Readonly<
+  Record<
+    Environment,
+    {
+      readonly schedule: string;
+      readonly rpo: string;
+      readonly retentionDays: number;
+      readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+      readonly escrow: boolean;
+    }
+  >
+> = {
+  dev: { schedule: "30 2 * * *", rpo: "26h", retentionDays: 7, escrow: false },
+  staging: { schedule: "30 */6 * * *", rpo: "8h", retentionDays: 14, escrow: false },
+  // The seed's "backup verified within the last 24 hours", with room for a failed run to be retried.
+  prod: {
+    schedule: "30 */4 * * *",
+    rpo: "6h",
+    retentionDays: 35,
+    objectLock: { mode: "COMPLIANCE", days: 30 },
+    escrow: true,
+  },
+};

@@ -1,10 +1,11 @@
 // Cross-field rules on the raw `hubspoke:` config, one small function each, run beside the schema
 // so their errors come in the same list. They work on what the user wrote and fill gaps with the
 // environment's defaults; an error always names the key the user set, never a default.
-import { ENVIRONMENT_DEFAULTS, Resources } from "./defaults";
+import { BACKUP_DEFAULTS, ENVIRONMENT_DEFAULTS, Resources } from "./defaults";
+import { longestGapSeconds, parseCronSchedule } from "./cron";
 import type { Environment } from "./schema";
 import type { ConfigError } from "./errors";
-import { quantityValue } from "./validators";
+import { certificateNameCovers, isAwsRegion, parseDurationSeconds, quantityValue } from "./validators";
 
 export type Raw = Readonly<Record<string, unknown>>;
 
@@ -235,9 +236,138 @@ export function spokeRegionMatchesCluster(config: Raw): ConfigError[] {
   return errors;
 }
 
+/** `2d`, `6h`, `90m`: a number of seconds as people read it. */
+function humanDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "more than a year";
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/**
+ * Backups: the RPO covers the longest gap between scheduled runs, backups outlive their Object
+ * Lock, the bucket has an AWS region, and credentials fit the hub (Pod Identity on EKS, a Secret
+ * elsewhere). Values left out are the environment's defaults; an error names the key the user set.
+ */
+export function backupRules(config: Raw): ConfigError[] {
+  const given = config["backup"];
+  if (!isRecord(given)) return [];
+  const env = environmentOf(config);
+  const d = env ? BACKUP_DEFAULTS[env] : undefined;
+  const label = `the ${env ?? "environment"} default`;
+  const errors: ConfigError[] = [];
+
+  const schedule = str(given["schedule"]) ?? d?.schedule;
+  const rpo = str(given["rpo"]) ?? d?.rpo;
+  const parsed = schedule !== undefined ? parseCronSchedule(schedule) : undefined;
+  const rpoSeconds = rpo !== undefined ? parseDurationSeconds(rpo) : undefined;
+  if (parsed?.ok && rpoSeconds !== undefined && rpoSeconds > 0) {
+    const gap = longestGapSeconds(parsed.schedule);
+    if (gap > rpoSeconds) {
+      const scheduleText = `"${schedule}"${given["schedule"] === undefined ? ` (${label})` : ""}`;
+      errors.push(
+        given["rpo"] !== undefined
+          ? {
+              path: "backup.rpo",
+              message: `${rpo} is shorter than the longest gap between backups of schedule ${scheduleText} (${humanDuration(gap)}): the alert would fire between two good runs`,
+            }
+          : {
+              path: "backup.schedule",
+              message: `"${schedule}" leaves up to ${humanDuration(gap)} between backups, more than the rpo (${rpo}, ${label})`,
+            },
+      );
+    }
+  }
+
+  const retention = typeof given["retentionDays"] === "number" ? given["retentionDays"] : d?.retentionDays;
+  const lockGiven = isRecord(given["objectLock"]) ? given["objectLock"] : undefined;
+  const lockDays = typeof lockGiven?.["days"] === "number" ? lockGiven["days"] : d?.objectLock?.days;
+  if (retention !== undefined && lockDays !== undefined && retention < lockDays) {
+    errors.push(
+      given["retentionDays"] !== undefined
+        ? {
+            path: "backup.retentionDays",
+            message: `${retention} is below the Object Lock retention (${lockDays} days${lockGiven ? "" : `, ${label}`}): expiry cannot remove a locked backup`,
+          }
+        : {
+            path: "backup.objectLock.days",
+            message: `${lockDays} exceeds retentionDays (${retention}, ${label}): expiry cannot remove a locked backup`,
+          },
+    );
+  }
+
+  const hub = record(config["hub"]);
+  const hubRegion = str(hub["region"]);
+  if (given["region"] === undefined && hubRegion !== undefined && !isAwsRegion(hubRegion)) {
+    errors.push({
+      path: "backup.region",
+      message: `required: hub.region "${hubRegion}" is not an AWS region, so the bucket's region must be given`,
+    });
+  }
+
+  const hubCluster = record(record(config["clusters"])[str(hub["cluster"]) ?? ""]);
+  const onEks = hubCluster["eks"] !== undefined;
+  if (onEks && given["credentialsSecret"] !== undefined) {
+    errors.push({
+      path: "backup.credentialsSecret",
+      message: "is ignored: the hub runs on EKS, where the backup gets its role through EKS Pod Identity",
+    });
+  } else if (!onEks && str(hub["cluster"]) !== undefined && given["credentialsSecret"] === undefined) {
+    errors.push({
+      path: "backup.credentialsSecret",
+      message:
+        "required: the hub is not on EKS, so name the Secret (in conjur-system) holding an AWS credentials file under key `credentials`",
+    });
+  }
+  return errors;
+}
+
+/** Failover: a standby to fail over to, and a hostname every certificate of the hub covers. */
+export function failoverRules(config: Raw): ConfigError[] {
+  const given = config["failover"];
+  if (!isRecord(given)) return [];
+  const errors: ConfigError[] = [];
+  if (given["standby"] === undefined) {
+    errors.push({
+      path: "failover.standby",
+      message:
+        "required: a failover record needs a standby hub to fail over to (its load balancer name and region)",
+    });
+  }
+  const hub = record(config["hub"]);
+  const hostnames = list(hub["hostnames"]).filter((h): h is string => typeof h === "string");
+  const name = str(given["hostname"]) ?? str(hub["advertisedHostname"]) ?? hostnames[0];
+  if (name !== undefined && hostnames.length > 0 && !hostnames.some((h) => certificateNameCovers(h, name))) {
+    errors.push({
+      path: given["hostname"] !== undefined ? "failover.hostname" : "hub.advertisedHostname",
+      message: `"${name}" is not covered by hub.hostnames (${hostnames.join(", ")}): clients reaching either hub by this name would fail TLS verification`,
+    });
+  }
+  const advertised = str(hub["advertisedHostname"]) ?? hostnames[0];
+  const failoverName = str(given["hostname"]);
+  if (failoverName !== undefined && advertised !== undefined && failoverName !== advertised) {
+    errors.push({
+      path: "failover.hostname",
+      message: `"${failoverName}" is not the name spokes connect to (hub.advertisedHostname: "${advertised}"): failing it over would not move them; fail over that name, or make it the advertised one`,
+    });
+  }
+  const standby = record(given["standby"]);
+  const hubRegion = str(hub["region"]);
+  if (str(standby["region"]) !== undefined && standby["region"] === hubRegion) {
+    errors.push({
+      path: "failover.standby.region",
+      message: `${hubRegion} is the primary hub's region: a standby in the same region does not survive a regional outage`,
+    });
+  }
+  return errors;
+}
+
 /** All rules of this module. */
 export function crossFieldRuleErrors(config: Raw): ConfigError[] {
   return [
+    ...backupRules(config),
+    ...failoverRules(config),
     ...requestsWithinLimits(config),
     ...tenantBoundsInOrder(config),
     ...ignoredOptions(config),

@@ -19,6 +19,7 @@ import {
   parseIpv4Cidr,
   quantityDimensionProblem,
 } from "./validators";
+import { parseCronSchedule } from "./cron";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -122,6 +123,8 @@ export const imagesSchema = z.strictObject({
   curl: image.optional(),
   prometheus: image.optional(),
   fluentBit: fluentBitImage.optional(),
+  awsCli: image.optional(),
+  kubeStateMetrics: image.optional(),
 });
 export type ImageKey = keyof z.infer<typeof imagesSchema>;
 
@@ -503,6 +506,81 @@ export const monitoringSchema = z.strictObject({
   sampleLimit: positiveInt.optional(),
 });
 
+// ---- disaster recovery (docs/disaster-recovery.md) ----
+
+/** A schedule the CronJob controller accepts (five fields, names, ranges, steps, @-macros). */
+const cronSchedule = z.string().superRefine((value, ctx) => {
+  const parsed = parseCronSchedule(value);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: `not a cron schedule: ${parsed.message}` });
+});
+
+/**
+ * A bucket name S3 accepts for a new general purpose bucket (docs.aws.amazon.com/AmazonS3/latest/
+ * userguide/bucketnamingrules.html); dots are refused too: they break TLS for virtual-hosted
+ * requests, and the bucket policy refuses anything but TLS.
+ */
+const BUCKET_RESERVED_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const BUCKET_RESERVED_SUFFIXES = ["-s3alias", "--ol-s3", "--x-s3", "--table-s3", ".mrap"];
+const bucketName = z.string().superRefine((value, ctx) => {
+  const problem =
+    value.length < 3 || value.length > 63
+      ? `is ${value.length} characters long; S3 bucket names have 3 to 63`
+      : value.includes(".")
+        ? "contains a dot: S3 allows it, but TLS to a dotted bucket name fails (use '-')"
+        : !/^[a-z0-9][a-z0-9-]*[a-z0-9]$/.test(value)
+          ? "is not an S3 bucket name (lower-case letters, digits and '-', starting and ending with a letter or digit)"
+          : BUCKET_RESERVED_PREFIXES.find((p) => value.startsWith(p))
+            ? `starts with a prefix S3 reserves (${BUCKET_RESERVED_PREFIXES.join(", ")})`
+            : BUCKET_RESERVED_SUFFIXES.find((p) => value.endsWith(p))
+              ? `ends with a suffix S3 reserves (${BUCKET_RESERVED_SUFFIXES.join(", ")})`
+              : undefined;
+  if (problem) ctx.addIssue({ code: "custom", message: `"${value}" ${problem}` });
+});
+
+export const backupSchema = z.strictObject({
+  /** S3 bucket the stack creates for the backups (globally unique). */
+  bucket: bucketName,
+  /** AWS region of the bucket and its KMS key (default: hub.region, when that is an AWS region). */
+  region: awsRegion.optional(),
+  /** Key prefix of the backup objects (default `conjur-hub/<environment>`). */
+  prefix: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/, "not a key prefix (lower-case words joined by '/')")
+    .optional(),
+  /** When the backup CronJob runs (cron, UTC). */
+  schedule: cronSchedule.optional(),
+  /** Recovery point objective: the alert fires when the last successful backup is older. */
+  rpo: duration.optional(),
+  /** Days a backup object is kept before the lifecycle rule expires it. */
+  retentionDays: positiveInt.optional(),
+  /** S3 Object Lock default retention (prod default: COMPLIANCE for 30 days; a new bucket only). */
+  objectLock: z.strictObject({ mode: z.enum(["GOVERNANCE", "COMPLIANCE"]), days: positiveInt }).optional(),
+  /** Secret in conjur-system with an AWS shared credentials file under key `credentials` (hubs not on EKS). */
+  credentialsSecret: dnsLabel.optional(),
+  /** Also keep the data key, backup key and CA in an AWS Secrets Manager secret (default: prod). */
+  escrow: z.boolean().optional(),
+  /** Addresses of the S3/KMS/STS endpoints the backup may reach on 443 (default: any address). */
+  endpointCidrs: z.array(cidr).min(1).optional(),
+});
+
+export const failoverSchema = z.strictObject({
+  /** Route53 hosted zone holding the Conjur hostname. */
+  zoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, "not a Route53 hosted zone id (Z followed by letters and digits)"),
+  /** The name clients and spokes use (default hub.advertisedHostname); must be in the certificates. */
+  hostname: hostname.optional(),
+  /** DNS name of the primary hub's load balancer (the PRIMARY record's target, health-checked). */
+  primaryTarget: hostname,
+  /** The standby hub: another cluster, another region; the SECONDARY record points at it. */
+  standby: z.strictObject({ target: hostname, region: awsRegion }).optional(),
+  /** Path the health check requests over HTTPS (default `/`: Conjur's own status, not nginx's). */
+  healthCheckPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]*$/, "not a URL path")
+    .optional(),
+});
+
 /** The External Secrets Operator on the spokes (a prerequisite, like Argo CD on the hub). */
 export const externalSecretsSchema = z.strictObject({
   /** Namespace ESO's controller runs in on every spoke. */
@@ -601,6 +679,10 @@ export const configSchema = z.strictObject({
   images: imagesSchema.default({}),
   certificates: certificatesSchema.default({}),
   monitoring: monitoringSchema.default({}),
+  /** Scheduled, encrypted backups of the hub's Conjur database to S3 (off when absent). */
+  backup: backupSchema.optional(),
+  /** Route53 failover of the Conjur hostname to a standby hub (off when absent). */
+  failover: failoverSchema.optional(),
   gitops: gitopsSchema.default({}),
   externalSecrets: externalSecretsSchema.default({
     namespace: "external-secrets",
@@ -624,6 +706,8 @@ export type LeaderConfig = z.output<typeof leaderSchema>;
 export type TenantDefaultsConfig = z.output<typeof tenantDefaultsSchema>;
 export type NetworkConfig = z.output<typeof networkConfigSchema>;
 export type NetworkPortConfig = z.output<typeof networkPortSchema>;
+export type BackupConfig = z.output<typeof backupSchema>;
+export type FailoverConfig = z.output<typeof failoverSchema>;
 export type ExternalSecretsConfig = z.output<typeof externalSecretsSchema>;
 export type ArgoCdConfig = z.output<typeof argocdSchema>;
 export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

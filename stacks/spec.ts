@@ -2,6 +2,7 @@
 // reported with its key path, all at once; callers register no resource unless this succeeds.
 import { z } from "zod";
 import {
+  BACKUP_DEFAULTS,
   DEFAULT_IMAGES,
   ENVIRONMENT_DEFAULTS,
   MONITORING_DEFAULTS,
@@ -20,6 +21,7 @@ import {
 import {
   certificateNameCovers,
   cidrsOverlap,
+  isAwsRegion,
   Ipv4Cidr,
   parseDurationSeconds,
   parseIpv4Cidr,
@@ -167,6 +169,33 @@ export interface SpokeSpec {
   readonly argocd: ArgoCdCredentials;
 }
 
+/** Scheduled backups of the hub's Conjur database (docs/disaster-recovery.md). */
+export interface BackupSpec {
+  readonly bucket: string;
+  readonly region: string;
+  readonly prefix: string;
+  readonly schedule: string;
+  readonly rpo: string;
+  readonly rpoSeconds: number;
+  readonly retentionDays: number;
+  readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  /** EKS Pod Identity for the hub's EKS cluster, or a Secret holding an AWS credentials file. */
+  readonly credentials:
+    | { readonly kind: "podIdentity"; readonly clusterName: string }
+    | { readonly kind: "secret"; readonly secretName: string };
+  readonly escrow: boolean;
+  readonly endpointCidrs: readonly string[];
+}
+
+/** Route53 failover of the Conjur hostname from the hub to a standby hub. */
+export interface FailoverSpec {
+  readonly zoneId: string;
+  readonly hostname: string;
+  readonly primaryTarget: string;
+  readonly standby: { readonly target: string; readonly region: string };
+  readonly healthCheckPath: string;
+}
+
 export interface StackSpec {
   readonly environment: Environment;
   readonly conjurAccount: string;
@@ -190,6 +219,8 @@ export interface StackSpec {
   };
   readonly protectIrreplaceable: boolean;
   readonly renderYamlToDirectory?: string;
+  readonly backup?: BackupSpec;
+  readonly failover?: FailoverSpec;
   /** The External Secrets Operator on the spokes (used by tenants that opt in). */
   readonly externalSecrets: ExternalSecretsSpec;
   /** Argo CD registration of converted spokes; undefined when off. */
@@ -535,6 +566,18 @@ function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] 
       err("conjur.follower", "only for edition enterprise: with Conjur Open Source spokes have no follower");
     return errors;
   }
+  // The stack backs up and fails over the Open Source hub it runs; an external Leader is outside the
+  // estate and has its own (docs/disaster-recovery.md#rpo-and-rto-per-edition).
+  if (config["backup"] !== undefined)
+    err(
+      "backup",
+      "only for edition oss: with enterprise the Leader's database is outside the hub, back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
+    );
+  if (config["failover"] !== undefined)
+    err(
+      "failover",
+      "only for edition oss: with enterprise the Leader fails over to its Standby by CyberArk's own procedure, and followers follow the Leader's name (docs/disaster-recovery.md)",
+    );
   if (!leader) {
     err(
       "conjur.leader",
@@ -696,8 +739,44 @@ function applyDefaults(c: ParsedConfig): StackSpec {
     },
     protectIrreplaceable: c.protectIrreplaceable ?? d.protectIrreplaceable,
     ...(c.renderYamlToDirectory ? { renderYamlToDirectory: c.renderYamlToDirectory } : {}),
+    ...(c.backup ? { backup: backupDefaults(c, c.backup) } : {}),
+    ...(c.failover
+      ? {
+          failover: {
+            zoneId: c.failover.zoneId,
+            hostname: c.failover.hostname ?? advertisedHostname,
+            primaryTarget: c.failover.primaryTarget,
+            // The rules have made sure a standby is declared.
+            standby: c.failover.standby ?? { target: "", region: "" },
+            healthCheckPath: c.failover.healthCheckPath ?? "/",
+          },
+        }
+      : {}),
     externalSecrets: c.externalSecrets,
     ...(c.gitops.argocd?.enabled ? { argocd: resolveArgoCd(c.gitops.argocd) } : {}),
+  };
+}
+
+function backupDefaults(c: ParsedConfig, b: NonNullable<ParsedConfig["backup"]>): BackupSpec {
+  const d = BACKUP_DEFAULTS[c.environment];
+  const rpo = b.rpo ?? d.rpo;
+  const eks = c.clusters[c.hub.cluster]?.eks;
+  const objectLock = b.objectLock ?? d.objectLock;
+  return {
+    bucket: b.bucket,
+    // The rules have made sure one of the two is an AWS region.
+    region: b.region ?? (isAwsRegion(c.hub.region) ? c.hub.region : ""),
+    prefix: b.prefix ?? `conjur-hub/${c.environment}`,
+    schedule: b.schedule ?? d.schedule,
+    rpo,
+    rpoSeconds: parseDurationSeconds(rpo) ?? 0,
+    retentionDays: b.retentionDays ?? d.retentionDays,
+    ...(objectLock ? { objectLock } : {}),
+    credentials: eks
+      ? { kind: "podIdentity", clusterName: eks.name }
+      : { kind: "secret", secretName: b.credentialsSecret ?? "" },
+    escrow: b.escrow ?? d.escrow,
+    endpointCidrs: b.endpointCidrs ?? ["0.0.0.0/0"],
   };
 }
 

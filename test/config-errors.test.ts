@@ -9,7 +9,7 @@ import * as YAML from "yaml";
 import { stackKeyErrors } from "../stacks/config-keys";
 import { buildStackSpec, ConfigError, formatConfigError } from "../stacks/spec";
 import { parseStackFile } from "../tools/stack-file";
-import { stackConfig, stackFileConfig } from "./support/stacks";
+import { DR_SETTINGS, stackConfig, stackFileConfig } from "./support/stacks";
 
 type Json = any;
 
@@ -23,6 +23,23 @@ function errorsFor(edit: (c: Json) => void, stack = "staging", secretKeys: strin
   const c = project(stack);
   edit(c);
   const result = buildStackSpec(c, { secretKeys: new Set(secretKeys) });
+  assert.equal(result.ok, false, "expected the config to be rejected");
+  return result.ok ? [] : result.errors;
+}
+
+/** The Open Source twin of staging or prod with its DR settings (DR is for the in-hub database). */
+function drProject(stack: keyof typeof DR_SETTINGS): Json {
+  const c = project(stack);
+  c.conjur = { edition: "oss" };
+  delete c.conjurLeaderAdminPassword;
+  Object.assign(c, structuredClone(DR_SETTINGS[stack]));
+  return c;
+}
+
+function drErrorsFor(edit: (c: Json) => void, stack: keyof typeof DR_SETTINGS = "staging"): ConfigError[] {
+  const c = drProject(stack);
+  edit(c);
+  const result = buildStackSpec(c);
   assert.equal(result.ok, false, "expected the config to be rejected");
   return result.ok ? [] : result.errors;
 }
@@ -266,6 +283,133 @@ describe("config errors", () => {
       );
       const errors = errorsFor((c) => (c.certificates = { caValidityHours: 100 }));
       assert.ok(!errors.some((e) => e.path === "certificates.validityHours"), "the default is not blamed");
+    });
+  });
+
+  describe("disaster recovery settings (docs/disaster-recovery.md)", () => {
+    it("a cron schedule the CronJob controller would refuse", () => {
+      for (const [schedule, pattern] of [
+        ["0 */4 * *", /has 4 fields; a cron schedule has 5/],
+        ["61 * * * *", /minute "61" is outside 0-59/],
+        ["0 2 * * MON-FUNDAY", /day of week "MON-FUNDAY" is not a number or name/],
+        ["@fortnightly", /unknown macro/],
+        ["CRON_TZ=UTC 0 2 * * *", /time zone inside the schedule/],
+        ["0 2/0 * * *", /step "0" must be a positive number/],
+      ] as const) {
+        expectError(
+          drErrorsFor((c) => (c.backup = { ...c.backup, schedule }), "prod"),
+          "backup.schedule",
+          pattern,
+        );
+      }
+    });
+    it("an RPO shorter than the longest gap between scheduled backups, blaming the key the user set", () => {
+      expectError(
+        drErrorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * *", rpo: "12h" }), "prod"),
+        "backup.rpo",
+        /12h is shorter than the longest gap between backups of schedule "0 3 \* \* \*" \(1d\)/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.backup = { ...c.backup, schedule: "0 3 * * 1-5" }), "prod"),
+        "backup.schedule",
+        /leaves up to 3d between backups, more than the rpo \(6h, the prod default\)/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.backup = { ...c.backup, rpo: "2h" }), "prod"),
+        "backup.rpo",
+        /the prod default\) \(4h\)/,
+      );
+    });
+    it("retention below the Object Lock period", () => {
+      expectError(
+        drErrorsFor((c) => (c.backup = { ...c.backup, retentionDays: 7 }), "prod"),
+        "backup.retentionDays",
+        /7 is below the Object Lock retention \(30 days, the prod default\)/,
+      );
+      expectError(
+        drErrorsFor(
+          (c) => (c.backup = { ...c.backup, objectLock: { mode: "GOVERNANCE", days: 60 } }),
+          "prod",
+        ),
+        "backup.objectLock.days",
+        /60 exceeds retentionDays \(35, the prod default\)/,
+      );
+    });
+    it("a bucket name S3 would refuse", () => {
+      for (const [bucket, pattern] of [
+        ["Acme-Backups", /not an S3 bucket name/],
+        ["ab", /2 characters long; S3 bucket names have 3 to 63/],
+        ["acme.conjur.backups", /contains a dot/],
+        ["xn--acme-backups", /prefix S3 reserves/],
+        ["acme-backups-s3alias", /suffix S3 reserves/],
+        ["acme_backups", /not an S3 bucket name/],
+      ] as const) {
+        expectError(
+          drErrorsFor((c) => (c.backup = { ...c.backup, bucket }), "prod"),
+          "backup.bucket",
+          pattern,
+        );
+      }
+    });
+    it("credentials that do not fit the hub, and a bucket without an AWS region", () => {
+      expectError(
+        drErrorsFor((c) => (c.backup = { ...c.backup, credentialsSecret: "aws" }), "prod"),
+        "backup.credentialsSecret",
+        /ignored: the hub runs on EKS/,
+      );
+      expectError(
+        drErrorsFor((c) => delete c.backup.credentialsSecret),
+        "backup.credentialsSecret",
+        /required: the hub is not on EKS/,
+      );
+      expectError(
+        errorsFor((c) => (c.backup = { bucket: "acme-dev-backups", credentialsSecret: "aws" }), "dev"),
+        "backup.region",
+        /required: hub.region "local" is not an AWS region/,
+      );
+    });
+    it("a failover record without a standby hub, or for a name the certificates do not cover", () => {
+      expectError(
+        drErrorsFor((c) => delete c.failover.standby, "prod"),
+        "failover.standby",
+        /required: a failover record needs a standby hub/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.failover.hostname = "secrets.acme.com"), "prod"),
+        "failover.hostname",
+        /"secrets.acme.com" is not covered by hub.hostnames \(conjur.acme.com, conjur.eu-west-1.acme.com\)/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.failover.hostname = "conjur.eu-west-1.acme.com"), "prod"),
+        "failover.hostname",
+        /not the name spokes connect to \(hub.advertisedHostname: "conjur.acme.com"\)/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.failover.standby.region = "eu-west-1"), "prod"),
+        "failover.standby.region",
+        /does not survive a regional outage/,
+      );
+      expectError(
+        drErrorsFor((c) => (c.failover.zoneId = "acme.com"), "prod"),
+        "failover.zoneId",
+        /not a Route53 hosted zone id/,
+      );
+    });
+    it("the DR settings of the Open Source twins pass, with the environment's defaults", () => {
+      for (const stack of ["staging", "prod"] as const) assert.ok(buildStackSpec(drProject(stack)).ok, stack);
+      const prod = buildStackSpec(drProject("prod"));
+      assert.ok(prod.ok);
+      assert.deepEqual(prod.spec.backup?.credentials, { kind: "podIdentity", clusterName: "prod-mgmt" });
+      assert.deepEqual(prod.spec.backup?.objectLock, { mode: "COMPLIANCE", days: 30 });
+      assert.equal(prod.spec.backup?.rpoSeconds, 6 * 3600);
+      assert.equal(prod.spec.failover?.hostname, "conjur.acme.com");
+    });
+    it("backup and failover with Conjur Enterprise, whose Leader has its own", () => {
+      const errors = errorsFor((c) => Object.assign(c, structuredClone(DR_SETTINGS.prod)), "prod", [
+        "conjurLeaderAdminPassword",
+      ]);
+      expectError(errors, "backup", /only for edition oss: .*evoke backup/);
+      expectError(errors, "failover", /only for edition oss: .*Standby/);
     });
   });
 

@@ -299,16 +299,16 @@ describe("hub through the mocks", () => {
     assert.deepEqual((postgres?.inputs as Json).spec.ingress[0].ports, [{ protocol: "TCP", port: 5432 }]);
   });
 
-  it("exports the hub URL, CA and policy in clear, and the data key and admin password only as secrets", () => {
+  it("exports the hub URL, CA and policy in clear, and the data key, admin password and recovery kit only as secrets", () => {
     const o = staging.outputs;
     assert.equal(o["hubUrl"], "https://conjur.staging.acme.internal");
     assert.match(String(o["caCertificate"]), /BEGIN CERTIFICATE/);
     assert.equal(o["conjurEdition"], "oss");
     assert.equal(o["conjurAuthenticators"], "authn,authn-k8s/hub,authn-jwt/payments,authn-jwt/web");
     assert.match(String(o["conjurPolicy"]), /conjur\/authn-jwt\/web/);
-    assert.deepEqual(secretPaths(o).sort(), ["adminPassword", "dataKey"]);
+    assert.deepEqual(secretPaths(o).sort(), ["adminPassword", "dataKey", "recoveryKit"]);
     assert.doesNotMatch(
-      plainJson({ ...o, dataKey: null, adminPassword: null }),
+      plainJson({ ...o, dataKey: null, adminPassword: null, recoveryKit: null }),
       /PLACEHOLDER-password|PRIVATE KEY/,
     );
   });

@@ -30,6 +30,9 @@ function stackFileWithSecretConfig(stack: string): { file: string; token: string
     kubeconfigSecret: SECRET_KUBECONFIG_KEY,
     ...(apiServer ? { apiServer } : {}),
   };
+  // Off EKS, the backup reads its AWS credentials from a Secret the operator creates.
+  if (config["hubspoke:backup"] && !config["hubspoke:backup"].credentialsSecret)
+    config["hubspoke:backup"] = { ...config["hubspoke:backup"], credentialsSecret: "conjur-backup-aws" };
   const key = `hubspoke:${SECRET_KUBECONFIG_KEY}`;
   config[key] = { secure: "v1:c2VudGluZWw=" };
   const file = path.join(tmp, `Pulumi.${stack}.yaml`);

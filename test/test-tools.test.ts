@@ -56,6 +56,7 @@ describe("test tools: tools/test-tools.sh and the tests' Fluent Bit lookup", () 
       promtool: requirePromtool(),
       prometheus: requirePrometheus(),
       openssl: which("openssl"),
+      gpg: which("gpg"),
     });
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -71,7 +72,7 @@ describe("test tools: tools/test-tools.sh and the tests' Fluent Bit lookup", () 
         .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
     );
     assert.equal(env.FLUENT_BIT_BIN, binary);
-    for (const key of ["PROMTOOL", "PROMETHEUS", "OPENSSL"]) assert.ok(env[key], key);
+    for (const key of ["PROMTOOL", "PROMETHEUS", "OPENSSL", "POSTGRES_BIN_DIR"]) assert.ok(env[key], key);
   });
 
   it("stops with the tool's name and how to install it when Fluent Bit is nowhere and cannot be built", () => {
@@ -132,6 +133,19 @@ describe("test tools: tools/test-tools.sh and the tests' Fluent Bit lookup", () 
     ]);
     assert.equal(again.status, 0, again.stderr);
     assert.equal(fs.readFileSync(calls, "utf8").split("\n").filter(Boolean).length, 1);
+  });
+
+  it("stops with how to install Postgres when its server binaries are not where it was told", () => {
+    const { binary } = requireFluentBit();
+    const empty = path.join(dir, "no-postgres");
+    fs.mkdirSync(empty, { recursive: true });
+    const bin = pathWith(path.join(dir, "postgres-missing"), basePrograms);
+    const result = runScript({ PATH: bin, FLUENT_BIT_BIN: binary, POSTGRES_BIN_DIR: empty }, ["true"]);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /no-postgres\/initdb is missing: install Debian's server package as root \(apt-get install postgresql\)/,
+    );
   });
 
   it("stops when promtool is missing and it cannot install it", () => {

@@ -94,6 +94,9 @@ export function isSecretWrapper(value: unknown): value is { value: unknown } {
   );
 }
 
+/** The region stand-in ARNs name (the mock does not know a resource's provider region). */
+const PLACEHOLDER_AWS_REGION = "aws-region";
+
 /** Clearly marked stand-ins for what providers compute (keys, certificates, random values). */
 export function placeholderOutputs(
   type: string,
@@ -122,7 +125,17 @@ export function placeholderOutputs(
     }
     case "random:index/randomPassword:RandomPassword":
       return { result: `${PLACEHOLDER}-password-${name}`, bcryptHash: `${PLACEHOLDER}-bcrypt-${name}` };
+    case "aws:kms/key:Key":
+      return {
+        keyId: `${PLACEHOLDER}-${name}`,
+        arn: `arn:aws:kms:${PLACEHOLDER_AWS_REGION}:000000000000:key/${PLACEHOLDER}-${name}`,
+      };
     default:
+      // AWS resources the program reads an ARN of (roles, secrets): a recognisable stand-in.
+      if (type.startsWith("aws:") && !type.startsWith("aws:s3/")) {
+        const service = type.slice(4, type.indexOf("/"));
+        return { arn: `arn:aws:${service}:${PLACEHOLDER_AWS_REGION}:000000000000:${PLACEHOLDER}-${name}` };
+      }
       return {};
   }
 }

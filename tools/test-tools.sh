@@ -5,7 +5,7 @@
 # want of a tool.
 #
 # Usage: tools/test-tools.sh [COMMAND [ARG...]]
-# Exports (each kept when already set): OPENSSL, PROMTOOL, PROMETHEUS, FLUENT_BIT_BIN.
+# Exports (each kept when already set): OPENSSL, PROMTOOL, PROMETHEUS, FLUENT_BIT_BIN, POSTGRES_BIN_DIR.
 # Knobs: HUBSPOKE_TOOLS_DIR (default <repo>/.tools, git-ignored: builds land there),
 #        FLUENT_BIT_BUILD_SCRIPT (default <repo>/../shared/tools/fluent-bit/build.sh).
 #
@@ -121,11 +121,52 @@ ensure_fluent_bit() {
   export FLUENT_BIT_BIN=$found
 }
 
-# ---- Postgres: reserved for the real-database tests (add ensure_postgres here and below) ----
+# ---- Postgres: the restore tests run the generated backup/restore scripts against real servers ----
+# Debian's server package: initdb and pg_ctl live in /usr/lib/postgresql/<major>/bin (not on PATH);
+# pg_dump, pg_restore and psql must come from the same directory (a pg_dump older than the server
+# refuses to dump it).
+postgres_bin_dir() {
+  local dir
+  if [ -n "${POSTGRES_BIN_DIR:-}" ]; then
+    echo "$POSTGRES_BIN_DIR"
+    return
+  fi
+  local found="" major best=0
+  # The glob sorts 10 before 9: keep the highest major number.
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] || continue
+    major=${dir%/bin}
+    major=${major##*/}
+    if [ "$major" -gt "$best" ] 2>/dev/null; then
+      best=$major
+      found=$dir
+    fi
+  done
+  echo "$found"
+}
+
+ensure_postgres() {
+  local dir tool
+  dir=$(postgres_bin_dir)
+  if [ -z "$dir" ] && can_apt; then
+    say "installing Debian's postgresql package (initdb, pg_ctl, pg_dump, pg_restore, psql)"
+    apt_install postgresql
+    dir=$(postgres_bin_dir)
+  fi
+  local hint="install Debian's server package as root (apt-get install postgresql), or set POSTGRES_BIN_DIR to the directory holding initdb, pg_ctl, pg_dump, pg_restore and psql"
+  [ -n "$dir" ] || die "Postgres server binaries (initdb, pg_ctl) not found: $hint"
+  for tool in initdb pg_ctl pg_dump pg_restore psql; do
+    [ -x "$dir/$tool" ] || die "$dir/$tool is missing: $hint"
+  done
+  if ! command -v gpg >/dev/null 2>&1 && can_apt; then apt_install gnupg; fi
+  command -v gpg >/dev/null 2>&1 || die "gpg not found (the backup scripts encrypt with it): apt-get install gnupg"
+  export POSTGRES_BIN_DIR=$dir
+}
 
 ensure_openssl
 ensure_prometheus
 ensure_fluent_bit
-say "openssl=$OPENSSL promtool=$PROMTOOL prometheus=$PROMETHEUS fluent-bit=$FLUENT_BIT_BIN"
+ensure_postgres
+say "openssl=$OPENSSL promtool=$PROMTOOL prometheus=$PROMETHEUS fluent-bit=$FLUENT_BIT_BIN postgres=$POSTGRES_BIN_DIR"
 
 if [ "$#" -gt 0 ]; then exec "$@"; fi

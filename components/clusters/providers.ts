@@ -48,9 +48,12 @@ export const EXISTING_OBJECT_HANDLING = {
   enablePatchForce: false,
 } as const satisfies k8s.ProviderArgs;
 
-export function createClusterConnections(spec: StackSpec): Map<string, ClusterConnection> {
+/** An AWS provider for a region, made on first use and shared by everything in that region. */
+export type AwsProviders = (region: string) => AwsProvider;
+
+export function createAwsProviders(): AwsProviders {
   const awsProviders = new Map<string, AwsProvider>();
-  const awsProvider = (region: string) => {
+  return (region: string) => {
     let provider = awsProviders.get(region);
     if (!provider) {
       provider = new AwsProvider(`aws-${region}`, { region });
@@ -58,6 +61,12 @@ export function createClusterConnections(spec: StackSpec): Map<string, ClusterCo
     }
     return provider;
   };
+}
+
+export function createClusterConnections(
+  spec: StackSpec,
+  awsProvider: AwsProviders = createAwsProviders(),
+): Map<string, ClusterConnection> {
   const connections = new Map<string, ClusterConnection>();
   for (const name of clustersInUse(spec)) {
     const cluster = spec.clusters[name];

@@ -13,6 +13,7 @@ import {
   JOB_RESOURCES,
   kubeApiEgressRule,
   namespaceSelectorFor,
+  podEgressRule,
   preferredAntiAffinity,
   resourceRequirements,
   restrictedContainerSecurityContext,
@@ -509,10 +510,7 @@ function primaryNetworkPolicies(ctx: HubContext, spec: StackSpec): void {
       },
     ],
     egress: [
-      {
-        to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }],
-        ports: tcpPorts(POSTGRES_PORT),
-      },
+      podEgressRule(POSTGRES_SERVICE, POSTGRES_PORT),
       dnsEgressRule(),
       // authn-k8s/hub reads pods from the hub's API server; authn-jwt fetches the spokes' JWKS (443).
       kubeApiEgressRule(),
@@ -533,13 +531,7 @@ function primaryNetworkPolicies(ctx: HubContext, spec: StackSpec): void {
     podSelector: { matchLabels: selectorLabels("conjur-bootstrap") },
     policyTypes: ["Ingress", "Egress"],
     ingress: [],
-    egress: [
-      {
-        to: [{ podSelector: { matchLabels: selectorLabels(POSTGRES_SERVICE) } }],
-        ports: tcpPorts(POSTGRES_PORT),
-      },
-      dnsEgressRule(),
-    ],
+    egress: [podEgressRule(POSTGRES_SERVICE, POSTGRES_PORT), dnsEgressRule()],
   });
 }
 

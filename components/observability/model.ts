@@ -16,11 +16,13 @@ export const DEFAULT_RECORDING_RULES_FILE = "/etc/prometheus/rules/recording.yml
 export const DEFAULT_SELF_SCRAPE_TARGET = "localhost:9090";
 /** Where the alerts' runbook hints point. */
 export const OBSERVABILITY_RUNBOOK = "docs/observability.md";
+/** The project's docs as GitHub renders them (the alerts' `runbook_url`s). */
+export const DOCS_URL = "https://github.com/hubspoke/hubspoke/blob/main/docs";
 /**
  * The troubleshooting guide as GitHub renders it: each alert's `runbook_url` is this plus
  * `#<anchor>`, the slug of the guide's heading named after the alert.
  */
-export const TROUBLESHOOTING_URL = "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md";
+export const TROUBLESHOOTING_URL = `${DOCS_URL}/troubleshooting.md`;
 /** Fluent Bit's built-in HTTP server (health and metrics). */
 export const FLUENT_BIT_HTTP_PORT = 2020;
 /** Where every Prometheus of the estate listens (spokes with mTLS, the hub in-cluster). */

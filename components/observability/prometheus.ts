@@ -446,6 +446,8 @@ export interface HubPrometheusInput {
   selfScrapeTarget?: string;
   /** Adds the `conjur-primary` job when given. */
   primary?: HubPrimaryInput;
+  /** Further jobs appended as given (the backup state: components/observability/backup-alerts.ts). */
+  extraScrapeConfigs?: ScrapeConfig[];
 }
 
 /**
@@ -553,6 +555,7 @@ export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusC
       selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, undefined),
       ...input.spokes.map((spoke, i) => federateJob(spoke, input, i)),
       ...(input.primary !== undefined ? [primaryJob(input.primary, input.cluster)] : []),
+      ...(input.extraScrapeConfigs ?? []),
     ],
   };
 }

@@ -35,6 +35,8 @@ import {
   type SinkDestination,
 } from "./fluentbit";
 import { buildFederationDashboard } from "./dashboard";
+import { BACKUP_NAMES, BACKUP_STATE_METRICS } from "../dr/workloads";
+import { type BackupAlertInput, buildBackupAlertRules, buildBackupStateScrapeJob } from "./backup-alerts";
 
 /** Where the Prometheus containers find their files (config, rules, web config, TLS, TSDB). */
 export const PROMETHEUS_PATHS = {
@@ -223,9 +225,26 @@ export function followerPodPort(spec: StackSpec): number {
     : FOLLOWER_HTTPS_PORT;
 }
 
-/** The hub Prometheus' config (a federate job per spoke, the primary), alert rules and dashboard. */
+/** What the hub Prometheus watches of the Conjur backups, when the stack makes them (oss). */
+function hubBackupState(spec: StackSpec): BackupAlertInput | undefined {
+  if (!spec.backup) return undefined;
+  return {
+    cluster: spec.hub.cluster,
+    target: BACKUP_STATE_METRICS.target,
+    namespace: CONJUR_NAMESPACE,
+    cronJob: BACKUP_NAMES.cronJob,
+    rpo: spec.backup.rpo,
+    rpoSeconds: spec.backup.rpoSeconds,
+  };
+}
+
+/**
+ * The hub Prometheus' config (a federate job per spoke, the primary, the backup state), alert rules
+ * and dashboard.
+ */
 export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]) {
   const monitoring = spec.monitoring;
+  const backupState = hubBackupState(spec);
   const prometheusYaml = renderPrometheusYaml(
     buildHubPrometheusConfig({
       cluster: spec.hub.cluster,
@@ -262,6 +281,7 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
             },
           }
         : {}),
+      ...(backupState ? { extraScrapeConfigs: [buildBackupStateScrapeJob(backupState)] } : {}),
     }),
   );
   const timeoutSeconds = parsePrometheusDuration(monitoring.federationTimeout) / 1000;
@@ -274,7 +294,10 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
   });
   const primaryRules =
     spec.conjur.edition === "oss" ? buildPrimaryAlertRules({ cluster: spec.hub.cluster }).groups : [];
-  const rulesYaml = renderPrometheusYaml({ groups: [...federationRules.groups, ...primaryRules] });
+  const backupRules = backupState ? buildBackupAlertRules(backupState).groups : [];
+  const rulesYaml = renderPrometheusYaml({
+    groups: [...federationRules.groups, ...primaryRules, ...backupRules],
+  });
   const dashboard = buildFederationDashboard({ spokes: spokes.map((s) => s.name) });
   return { prometheusYaml, rulesYaml, dashboardJson: JSON.stringify(dashboard, null, 2) };
 }

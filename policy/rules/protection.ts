@@ -28,6 +28,21 @@ export const IRREPLACEABLE: readonly IrreplaceableMatcher[] = [
     nameSuffixes: ["-ca-key"],
     why: "a new CA key forces a new CA certificate",
   },
+  {
+    type: "random:index/randomPassword:RandomPassword",
+    nameSuffixes: ["-backup-passphrase"],
+    why: "the backup passphrase decrypts every backup object; a new one makes the existing backups unreadable",
+  },
+  {
+    type: "aws:kms/key:Key",
+    nameSuffixes: ["-backup-kms-key"],
+    why: "the KMS key encrypts every backup object; once deleted, no backup can be read",
+  },
+  {
+    type: "aws:s3/bucket:Bucket",
+    nameSuffixes: ["-backup-bucket"],
+    why: "the bucket holds the backups; a rehearsal's destroy must never delete them",
+  },
 ];
 
 export function isIrreplaceable(

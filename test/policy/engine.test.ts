@@ -36,6 +36,7 @@ describe("policy engine", () => {
       "explicit-provider": "mandatory",
       "read-only-root-filesystem": "advisory",
       "automount-token-only-when-needed": "advisory",
+      "backup-bucket-protected": "mandatory",
       "namespace-default-deny": "mandatory",
       "namespace-default-deny-staged": "advisory",
       "irreplaceable-protected": "mandatory",

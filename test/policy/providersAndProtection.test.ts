@@ -59,8 +59,15 @@ describe("irreplaceable-protected (stack rule)", () => {
     { provider: null, cluster: null },
   );
 
-  it("matches the data key, the CA and the CA key from one exported list, and nothing else", () => {
-    assert.equal(IRREPLACEABLE.length, 3);
+  it("matches the data key, the CA and the CA key, the backups' key, bucket and passphrase from one exported list, and nothing else", () => {
+    assert.equal(IRREPLACEABLE.length, 6);
+    for (const [type, name] of [
+      ["aws:kms/key:Key", "dr-backup-kms-key"],
+      ["aws:s3/bucket:Bucket", "dr-backup-bucket"],
+      ["random:index/randomPassword:RandomPassword", "dr-backup-passphrase"],
+    ])
+      assert.ok(isIrreplaceable({ type, name }), name);
+    assert.equal(isIrreplaceable({ type: "aws:s3/bucket:Bucket", name: "logs" }), undefined);
     assert.ok(isIrreplaceable(dataKey));
     assert.ok(isIrreplaceable(ca));
     assert.ok(isIrreplaceable(caKey));

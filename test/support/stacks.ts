@@ -85,6 +85,37 @@ export function asOpenSource(config: Record<string, unknown>): void {
   delete config["hubspoke:conjurLeaderAdminPassword"];
 }
 
+/**
+ * The disaster-recovery settings of the Open Source twins of staging and prod, `hubspoke:` prefix
+ * removed. Backups need the in-hub database, so DR is `oss` only (docs/disaster-recovery.md shows
+ * the same settings): staging's hub is not on EKS (a credentials Secret), prod's is (Pod Identity)
+ * and fails over to a warm standby in another region.
+ */
+export const DR_SETTINGS = {
+  staging: {
+    backup: { bucket: "acme-conjur-hub-backups-staging", credentialsSecret: "conjur-backup-aws" },
+  },
+  prod: {
+    backup: { bucket: "acme-conjur-hub-backups-prod" },
+    failover: {
+      zoneId: "Z0ACMEPRODZONE01",
+      primaryTarget: "conjur-primary.eu-west-1.acme.com",
+      standby: { target: "conjur-standby.eu-central-1.acme.com", region: "eu-central-1" },
+    },
+  },
+} as const;
+
+/** An `evaluate` edit: the Open Source twin of staging or prod with its DR settings. */
+export function withDisasterRecovery(
+  stack: keyof typeof DR_SETTINGS,
+): (config: Record<string, unknown>) => void {
+  return (config) => {
+    asOpenSource(config);
+    for (const [key, value] of Object.entries(DR_SETTINGS[stack]))
+      config[`hubspoke:${key}`] = structuredClone(value);
+  };
+}
+
 /** The `hubspoke:` part of a stack file, prefix removed, as the loader hands it to buildStackSpec. */
 export function projectConfig(stack: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};

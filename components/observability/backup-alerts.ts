@@ -1,0 +1,96 @@
+// The hub Prometheus' view of the Conjur backups: one scrape job for the kube-state-metrics that
+// watches the backup CronJob (components/dr/cluster.ts), and one rule group that fires when the
+// last successful backup is older than the RPO, or when that cannot be known. Pure.
+import type { AlertingRule, RuleFile, ScrapeConfig } from "./prometheus";
+import { DOCS_URL } from "./model";
+
+export const BACKUP_STATE_JOB = "conjur-backup-state";
+export const BACKUP_ALERTS = {
+  stale: "ConjurBackupStale",
+  unobserved: "ConjurBackupStateMissing",
+} as const;
+/**
+ * The runbook section of each alert (`runbook`, like the other alerts' docs/observability.md hint);
+ * its `runbook_url` is the same section as GitHub renders it (the tests check the anchors exist).
+ */
+export const BACKUP_RUNBOOK = {
+  stale: "docs/disaster-recovery.md#backup-stale",
+  unobserved: "docs/disaster-recovery.md#backup-state-missing",
+} as const;
+
+const runbookUrl = (runbook: string) => `${DOCS_URL}/${runbook.slice("docs/".length)}`;
+
+export interface BackupAlertInput {
+  /** The hub cluster's name, for the alerts' `cluster` label. */
+  readonly cluster: string;
+  /** `host:port` of the kube-state-metrics Service. */
+  readonly target: string;
+  readonly namespace: string;
+  readonly cronJob: string;
+  /** The RPO as configured (for the text) and in seconds (for the expression). */
+  readonly rpo: string;
+  readonly rpoSeconds: number;
+}
+
+/** kube-state-metrics' own `namespace`/`cronjob` labels are kept (honor_labels). */
+export function buildBackupStateScrapeJob(input: BackupAlertInput): ScrapeConfig {
+  return {
+    job_name: BACKUP_STATE_JOB,
+    honor_labels: true,
+    static_configs: [{ targets: [input.target], labels: { cluster: input.cluster } }],
+  };
+}
+
+/**
+ * `kube_cronjob_status_last_successful_time` exists once the CronJob has succeeded at least once;
+ * before that, the CronJob's age stands in, so a fresh install does not fire before one RPO has
+ * passed, and a backup that has never succeeded fires once it has.
+ */
+export function buildBackupAlertRules(input: BackupAlertInput): RuleFile<AlertingRule> {
+  if (!(Number.isInteger(input.rpoSeconds) && input.rpoSeconds > 0))
+    throw new Error(`rpoSeconds: ${input.rpoSeconds} must be a positive whole number`);
+  const sel = `{job="${BACKUP_STATE_JOB}", namespace="${input.namespace}", cronjob="${input.cronJob}"}`;
+  const by = "max by (namespace, cronjob)";
+  const lastSuccess = `${by} (kube_cronjob_status_last_successful_time${sel})`;
+  const created = `${by} (kube_cronjob_created${sel})`;
+  return {
+    groups: [
+      {
+        name: "hub-backup",
+        rules: [
+          {
+            alert: BACKUP_ALERTS.stale,
+            expr:
+              `(time() - ${lastSuccess} > ${input.rpoSeconds})` +
+              ` or ((time() - ${created} > ${input.rpoSeconds}) unless ${lastSuccess})`,
+            for: "5m",
+            labels: { severity: "critical", cluster: input.cluster },
+            annotations: {
+              summary: `No successful Conjur backup on ${input.cluster} within the RPO (${input.rpo})`,
+              description:
+                `The last successful run of CronJob ${input.namespace}/${input.cronJob} is older than ${input.rpo}, ` +
+                "or it has never succeeded: a restore now would lose more than the RPO allows. Check the failed Jobs' logs.",
+              runbook: BACKUP_RUNBOOK.stale,
+              runbook_url: runbookUrl(BACKUP_RUNBOOK.stale),
+            },
+          },
+          {
+            // Without kube-state-metrics the rule above sees nothing and stays silent.
+            alert: BACKUP_ALERTS.unobserved,
+            expr: `absent(up{job="${BACKUP_STATE_JOB}"} == 1)`,
+            for: "15m",
+            labels: { severity: "warning", cluster: input.cluster },
+            annotations: {
+              summary: `The hub Prometheus of ${input.cluster} cannot see the Conjur backup CronJob`,
+              description:
+                `kube-state-metrics (${input.target}) has not been scraped for 15 minutes: ` +
+                `${BACKUP_ALERTS.stale} cannot fire while it is away.`,
+              runbook: BACKUP_RUNBOOK.unobserved,
+              runbook_url: runbookUrl(BACKUP_RUNBOOK.unobserved),
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
