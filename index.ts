@@ -14,6 +14,10 @@ import { ClusterAudit } from "./components/audit";
 import { ArgoCdRegistration, ArgoCdSpokeAccess } from "./components/gitops";
 import { esoConjurEndpoint, ExternalSecretsSync } from "./components/eso";
 import { HubBackup, HubFailover } from "./components/dr";
+import { limitStackTraces } from "./stacks/stack-traces";
+
+// No stack captured per Output during registration (stacks/stack-traces.ts, docs/performance.md).
+limitStackTraces();
 
 // Throws one error listing every config problem before any resource is registered.
 const spec = loadStackSpec();

@@ -225,6 +225,17 @@ async function settle(count: () => number): Promise<void> {
  * ConfigValidationError for invalid config) before any resource is registered.
  */
 export async function evaluateStack(args: EvaluateArgs): Promise<Evaluation> {
+  // The program limits stack traces for itself (stacks/stack-traces.ts); the process that
+  // evaluates it (a test run, the offline plan) gets its own setting back afterwards.
+  const stackTraceLimit = Error.stackTraceLimit;
+  try {
+    return await evaluateProgram(args);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function evaluateProgram(args: EvaluateArgs): Promise<Evaluation> {
   const recorded = new Map<string, Omit<RecordedResource, "parent" | "options" | "dependencies">>();
   const options = new Map<string, { parent: string | undefined; transformOptions: TransformOptions }>();
   const engineOptions = new Map<string, EngineOptions>();
