@@ -521,6 +521,8 @@ describe("config errors", () => {
       config["Hubspoke:colour"] = "blue";
       config["hubspoke:spokes"][0].region = "eu-wets-1";
       config["hubspoke:images"] = { conjur: "cyberark/conjur" };
+      // staging is Conjur Enterprise: the stack does not back up the Leader.
+      config["hubspoke:backup"] = structuredClone(DR_SETTINGS.staging.backup);
       const file = path.join(tmp, "Pulumi.broken.yaml");
       fs.writeFileSync(file, YAML.stringify({ config }) + "  hubspoke:environment: prod\n");
       const out = path.join(tmp, "out");
@@ -551,7 +553,7 @@ describe("config errors", () => {
       assert.equal(result.status, 2, result.stderr);
       const lines = result.stderr.trim().split("\n");
       for (const line of lines) assert.match(line, /^config error: \S+: .+$/);
-      for (const key of ["Hubspoke:colour", "spokes[0].region", "images.conjur"])
+      for (const key of ["Hubspoke:colour", "spokes[0].region", "images.conjur", "backup"])
         assert.ok(
           lines.some((l) => l.startsWith(`config error: ${key}: `)),
           `${key}:\n${result.stderr}`,

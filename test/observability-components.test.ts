@@ -18,10 +18,13 @@ import {
   renderPrometheusYaml,
   type PrometheusConfig,
 } from "../components/observability/prometheus";
+import { BACKUP_ALERTS, BACKUP_RUNBOOK_DOC } from "../components/observability/backup-alerts";
+import { DOCS_URL } from "../components/observability/model";
 import { githubAnchorsOfFile } from "./support/markdown-anchors";
 import {
   STACKS,
   evaluate,
+  withDisasterRecovery,
   kubernetesObjects,
   plainJson,
   secretPaths,
@@ -107,11 +110,15 @@ const podTemplate = (r: RecordedResource): Json =>
 describe("observability components through the mocks", () => {
   const evaluations = new Map<Stack, Evaluation>();
   const specs = new Map<Stack, StackSpec>();
+  let backupHub: Evaluation;
+  let backupHubSpec: StackSpec;
   before(async () => {
     for (const stack of STACKS) {
       evaluations.set(stack, await evaluate(stack));
       specs.set(stack, specOf(stack));
     }
+    backupHub = await evaluate("prod", withDisasterRecovery("prod"));
+    backupHubSpec = specOf("prod", withDisasterRecovery("prod"));
   });
   const get = (stack: Stack) => ({ e: evaluations.get(stack)!, spec: specs.get(stack)! });
 
@@ -541,58 +548,68 @@ describe("observability components through the mocks", () => {
     });
   }
 
-  it("links the runbook of every alert the hubs load to a section of docs/observability.md", () => {
-    const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "observability.md"), "utf8");
-    // GitHub's anchors: lower case, punctuation dropped, spaces as dashes.
-    const anchors = new Set(
-      [...doc.matchAll(/^#+ (.+)$/gm)].map((m) =>
-        m[1]
-          .trim()
-          .toLowerCase()
-          .replace(/[^\w\- ]/g, "")
-          .replace(/ /g, "-"),
-      ),
-    );
-    for (const stack of STACKS) {
-      const { e, spec } = get(stack);
+  /** The shipped stacks, and prod's Open Source twin with backups, whose hub loads the backup alerts too. */
+  const withBackupHub = (): Array<{ stack: string; e: Evaluation; spec: StackSpec }> => [
+    ...STACKS.map((stack) => ({ stack, ...get(stack) })),
+    { stack: "prod (oss, backup)", e: backupHub, spec: backupHubSpec },
+  ];
+  const docsDir = path.join(__dirname, "..", "docs");
+  /** docs/<file> exists and has the heading whose GitHub anchor is `anchor`. */
+  const assertDocSection = (where: string, file: string, anchor: string) => {
+    assert.ok(fs.existsSync(path.join(docsDir, file)), `${where}: no docs/${file}`);
+    const anchors = githubAnchorsOfFile(path.join(docsDir, file));
+    assert.ok(anchors.has(anchor), `${where}: no heading #${anchor} in docs/${file}`);
+  };
+
+  it("links the runbook of every alert the hubs load to a section of the docs (observability.md; backups: disaster-recovery.md)", () => {
+    for (const { stack, e, spec } of withBackupHub()) {
       const rules = YAML.parse(
         configMapData(
           findObject(e, spec.hub.cluster, "ConfigMap", "prometheus-config", "hubspoke-monitoring"),
         )["rules.yml"],
       );
       for (const rule of rules.groups.flatMap((g: Json) => g.rules)) {
-        const [file, anchor] = String(rule.annotations.runbook).split("#");
-        assert.equal(file, "docs/observability.md", rule.alert);
-        assert.ok(anchors.has(anchor), `${rule.alert}: no section #${anchor}`);
+        const match = /^docs\/([a-z-]+\.md)#(.+)$/.exec(String(rule.annotations.runbook));
+        assert.ok(match, `${stack} ${rule.alert}: runbook ${rule.annotations.runbook}`);
+        const expectedDoc = Object.values(BACKUP_ALERTS).includes(rule.alert)
+          ? BACKUP_RUNBOOK_DOC
+          : "observability.md";
+        assert.equal(match[1], expectedDoc, `${stack} ${rule.alert}`);
+        assertDocSection(`${stack} ${rule.alert}`, match[1], match[2]);
       }
     }
   });
 
-  it("links every alert of every Prometheus rules file to a section of docs/troubleshooting.md (runbook_url)", () => {
-    const anchors = githubAnchorsOfFile(path.join(__dirname, "..", "docs", "troubleshooting.md"));
-    const base = "https://github.com/hubspoke/hubspoke/blob/main/docs/troubleshooting.md#";
-    for (const stack of STACKS) {
-      const { e, spec } = get(stack);
+  it("links every alert of every Prometheus rules file to a section of the docs on GitHub (runbook_url: troubleshooting.md; backups: disaster-recovery.md)", () => {
+    for (const { stack, e, spec } of withBackupHub()) {
       // Every rules file of every cluster: the hub's alerts, the spokes' recording rules.
       const rules = kubernetesObjects(e)
         .filter((r) => kindOf(r) === "ConfigMap" && configMapData(r)?.["rules.yml"] !== undefined)
         .flatMap((r) => YAML.parse(configMapData(r)["rules.yml"]).groups.flatMap((g: Json) => g.rules));
       const alerts = rules.filter((rule: Json) => rule.alert !== undefined);
-      // Open Source: no follower alerts (no followers) but the primary's; Enterprise: all hub alerts.
+      // Open Source: no follower alerts (no followers) but the primary's; Enterprise: all hub
+      // alerts; a hub with backups: the backup alerts as well (and only that hub).
       const expected = Object.keys(HUB_ALERTS).length + (spec.conjur.edition === "oss" ? -2 + 1 : 0);
       assert.ok(alerts.length >= expected, `${stack}: the hub's alerts are there`);
+      for (const alert of Object.values(BACKUP_ALERTS)) {
+        const count = alerts.filter((rule: Json) => rule.alert === alert).length;
+        assert.equal(count, spec.backup ? 1 : 0, `${stack}: ${alert}`);
+      }
       for (const rule of alerts) {
         const url = String(rule.annotations?.runbook_url);
-        assert.ok(url.startsWith(base), `${stack} ${rule.alert}: runbook_url ${url}`);
-        assert.ok(
-          anchors.has(url.slice(base.length)),
-          `${stack} ${rule.alert}: no heading #${url.slice(base.length)}`,
-        );
+        const doc = Object.values(BACKUP_ALERTS).includes(rule.alert)
+          ? BACKUP_RUNBOOK_DOC
+          : "troubleshooting.md";
+        assert.ok(url.startsWith(`${DOCS_URL}/${doc}#`), `${stack} ${rule.alert}: runbook_url ${url}`);
+        assertDocSection(`${stack} ${rule.alert}`, doc, url.slice(`${DOCS_URL}/${doc}#`.length));
       }
     }
     // Every alert the builders can write has its section, fired in this estate or not.
     for (const alert of [...Object.values(HUB_ALERTS), ...Object.values(PRIMARY_ALERTS)]) {
-      assert.ok(anchors.has(alert.toLowerCase()), `${alert}: no section in docs/troubleshooting.md`);
+      assertDocSection(alert, "troubleshooting.md", alert.toLowerCase());
+    }
+    for (const alert of Object.values(BACKUP_ALERTS)) {
+      assertDocSection(alert, BACKUP_RUNBOOK_DOC, alert.toLowerCase());
     }
   });
 

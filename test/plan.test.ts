@@ -6,9 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { evaluate as evaluatePolicy } from "../policy/engine";
 import { runPlan } from "../tools/plan";
-import { MANIFEST_SECRET_PLACEHOLDER, PlanDocument } from "../tools/plan-output";
-import { STACKS, stackFileConfig } from "./support/stacks";
+import { MANIFEST_SECRET_PLACEHOLDER, PlanDocument, plannedResources } from "../tools/plan-output";
+import { STACKS, stackFileConfig, withDisasterRecovery } from "./support/stacks";
 
 type Json = any;
 
@@ -22,6 +23,20 @@ const SECRET_MATERIAL = [
   /PLACEHOLDER-secret-config/,
   new RegExp(Buffer.from("PLACEHOLDER:").toString("base64")),
 ];
+
+/** No file of a plan directory holds generated secret material in clear. */
+function assertNoSecretMaterial(out: string): void {
+  const files = [
+    path.join(out, "plan.json"),
+    path.join(out, "summary.txt"),
+    ...fs.readdirSync(path.join(out, "manifests")).map((f) => path.join(out, "manifests", f)),
+  ];
+  for (const file of files) {
+    const text = fs.readFileSync(file, "utf8");
+    for (const pattern of SECRET_MATERIAL)
+      assert.doesNotMatch(text, pattern, `${path.basename(file)} leaks ${pattern}`);
+  }
+}
 
 describe("offline plan", () => {
   for (const stack of STACKS) {
@@ -86,16 +101,7 @@ describe("offline plan", () => {
       });
 
       it("never writes a private key, password or data key in clear", () => {
-        const files = [
-          path.join(out, "plan.json"),
-          path.join(out, "summary.txt"),
-          ...fs.readdirSync(path.join(out, "manifests")).map((f) => path.join(out, "manifests", f)),
-        ];
-        for (const file of files) {
-          const text = fs.readFileSync(file, "utf8");
-          for (const pattern of SECRET_MATERIAL)
-            assert.doesNotMatch(text, pattern, `${path.basename(file)} leaks ${pattern}`);
-        }
+        assertNoSecretMaterial(out);
         assert.ok(JSON.stringify(plan).includes('"[secret]"'));
       });
 
@@ -246,6 +252,89 @@ describe("offline plan", () => {
         assert.ok(has(spoke, "ConjurFollower", /^conjur-follower$/), cluster);
         assert.ok(!spoke.some((d) => d.kind === "Secret" && /conjur/.test(d.metadata.name)), cluster);
       }
+    });
+  });
+
+  // prod ships as Conjur Enterprise, which refuses backup and failover: its Open Source twin with the
+  // settings docs/disaster-recovery.md shows, planned from a stack file as the docs tell a user to.
+  describe("an Open Source prod with backup and failover (--config-file)", () => {
+    const out = path.join(tmp, "prod-oss");
+    let plan: PlanDocument;
+    let result: Awaited<ReturnType<typeof runPlan>>;
+    before(async () => {
+      const config = stackFileConfig("prod");
+      withDisasterRecovery("prod")(config);
+      const configFile = path.join(tmp, "Pulumi.prod-oss.yaml");
+      fs.writeFileSync(configFile, YAML.stringify({ config }));
+      result = await runPlan({ stack: "prod-oss", configFile, out }, () => undefined);
+      assert.equal(result.exitCode, 0);
+      plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")) as PlanDocument;
+    });
+    const ofType = (type: string) => plan.resources.filter((r) => r.type === type);
+
+    it("plans the KMS key, the bucket and its side resources, the CronJobs, Pod Identity, escrow, the health check and the failover records", () => {
+      for (const [type, count] of [
+        ["aws:kms/key:Key", 1],
+        ["aws:kms/alias:Alias", 1],
+        ["aws:s3/bucket:Bucket", 1],
+        ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", 1],
+        ["aws:s3/bucketVersioning:BucketVersioning", 1],
+        ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", 1],
+        ["aws:s3/bucketPolicy:BucketPolicy", 1],
+        ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", 1],
+        ["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", 1],
+        ["aws:iam/role:Role", 1],
+        ["aws:eks/podIdentityAssociation:PodIdentityAssociation", 1],
+        ["aws:secretsmanager/secret:Secret", 1],
+        ["aws:route53/healthCheck:HealthCheck", 1],
+        ["aws:route53/record:Record", 2],
+      ] as const) {
+        assert.equal(ofType(type).length, count, type);
+      }
+      const hub = YAML.parseAllDocuments(
+        fs.readFileSync(path.join(out, "manifests", "prod-mgmt.yaml"), "utf8"),
+      ).map((d) => d.toJS());
+      const cronJobs = hub.filter((d) => d.kind === "CronJob").map((d) => [d.metadata.name, d.spec.suspend]);
+      assert.deepEqual(cronJobs.sort(), [
+        ["conjur-backup", false],
+        ["conjur-restore", true],
+      ]);
+      // The escrow, the backup passphrase and the recovery kit stay secrets in the plan too.
+      assertNoSecretMaterial(out);
+    });
+
+    it("keeps the backups' storage and escrow on destroy, with no mandatory violation, the bucket rule live", () => {
+      const retained = plan.resources.filter((r) => r.options.retainOnDelete === true);
+      assert.deepEqual(retained.map((r) => r.urn.split("::").pop()).sort(), [
+        "dr-backup-bucket",
+        "dr-backup-bucket-policy",
+        "dr-backup-encryption",
+        "dr-backup-escrow",
+        "dr-backup-escrow-version",
+        "dr-backup-kms-key",
+        "dr-backup-lifecycle",
+        "dr-backup-object-lock",
+        "dr-backup-public-access-block",
+        "dr-backup-versioning",
+        "spoke-payments-euw1-tenant-payments-namespace",
+      ]);
+      assert.deepEqual(
+        (result.violations ?? []).filter((v) => v.level === "mandatory"),
+        [],
+      );
+      // The policy pack's backup-bucket-protected rule reads this plan: without the bucket's
+      // encryption settings the same plan fails it.
+      assert.ok(result.evaluation);
+      const withoutSse = plannedResources(result.evaluation).filter(
+        (r) => !r.type.startsWith("aws:s3/bucketServerSideEncryptionConfiguration:"),
+      );
+      const found = evaluatePolicy(withoutSse, { environment: "prod", protectIrreplaceable: true });
+      assert.ok(
+        found.some(
+          (v) => v.rule === "backup-bucket-protected" && v.level === "mandatory" && /SSE-KMS/.test(v.message),
+        ),
+        found.map((v) => `${v.rule}: ${v.message}`).join("\n"),
+      );
     });
   });
 

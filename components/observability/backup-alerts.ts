@@ -1,8 +1,7 @@
 // The hub Prometheus' view of the Conjur backups: one scrape job for the kube-state-metrics that
 // watches the backup CronJob (components/dr/cluster.ts), and one rule group that fires when the
 // last successful backup is older than the RPO, or when that cannot be known. Pure.
-import type { AlertingRule, RuleFile, ScrapeConfig } from "./prometheus";
-import { DOCS_URL } from "./model";
+import { alertingRule, type AlertingRule, type RuleFile, type ScrapeConfig } from "./prometheus";
 
 export const BACKUP_STATE_JOB = "conjur-backup-state";
 export const BACKUP_ALERTS = {
@@ -10,15 +9,11 @@ export const BACKUP_ALERTS = {
   unobserved: "ConjurBackupStateMissing",
 } as const;
 /**
- * The runbook section of each alert (`runbook`, like the other alerts' docs/observability.md hint);
- * its `runbook_url` is the same section as GitHub renders it (the tests check the anchors exist).
+ * The doc (under docs/) whose headings, named after the alerts, are their runbooks: `runbook` is
+ * the section's path, `runbook_url` the same section on GitHub, as for every other alert
+ * (test/observability-components.test.ts resolves both on a hub with backups).
  */
-export const BACKUP_RUNBOOK = {
-  stale: "docs/disaster-recovery.md#backup-stale",
-  unobserved: "docs/disaster-recovery.md#backup-state-missing",
-} as const;
-
-const runbookUrl = (runbook: string) => `${DOCS_URL}/${runbook.slice("docs/".length)}`;
+export const BACKUP_RUNBOOK_DOC = "disaster-recovery.md";
 
 export interface BackupAlertInput {
   /** The hub cluster's name, for the alerts' `cluster` label. */
@@ -53,44 +48,34 @@ export function buildBackupAlertRules(input: BackupAlertInput): RuleFile<Alertin
   const by = "max by (namespace, cronjob)";
   const lastSuccess = `${by} (kube_cronjob_status_last_successful_time${sel})`;
   const created = `${by} (kube_cronjob_created${sel})`;
-  return {
-    groups: [
-      {
-        name: "hub-backup",
-        rules: [
-          {
-            alert: BACKUP_ALERTS.stale,
-            expr:
-              `(time() - ${lastSuccess} > ${input.rpoSeconds})` +
-              ` or ((time() - ${created} > ${input.rpoSeconds}) unless ${lastSuccess})`,
-            for: "5m",
-            labels: { severity: "critical", cluster: input.cluster },
-            annotations: {
-              summary: `No successful Conjur backup on ${input.cluster} within the RPO (${input.rpo})`,
-              description:
-                `The last successful run of CronJob ${input.namespace}/${input.cronJob} is older than ${input.rpo}, ` +
-                "or it has never succeeded: a restore now would lose more than the RPO allows. Check the failed Jobs' logs.",
-              runbook: BACKUP_RUNBOOK.stale,
-              runbook_url: runbookUrl(BACKUP_RUNBOOK.stale),
-            },
-          },
-          {
-            // Without kube-state-metrics the rule above sees nothing and stays silent.
-            alert: BACKUP_ALERTS.unobserved,
-            expr: `absent(up{job="${BACKUP_STATE_JOB}"} == 1)`,
-            for: "15m",
-            labels: { severity: "warning", cluster: input.cluster },
-            annotations: {
-              summary: `The hub Prometheus of ${input.cluster} cannot see the Conjur backup CronJob`,
-              description:
-                `kube-state-metrics (${input.target}) has not been scraped for 15 minutes: ` +
-                `${BACKUP_ALERTS.stale} cannot fire while it is away.`,
-              runbook: BACKUP_RUNBOOK.unobserved,
-              runbook_url: runbookUrl(BACKUP_RUNBOOK.unobserved),
-            },
-          },
-        ],
-      },
-    ],
-  };
+  const rules = [
+    alertingRule({
+      alert: BACKUP_ALERTS.stale,
+      expr:
+        `(time() - ${lastSuccess} > ${input.rpoSeconds})` +
+        ` or ((time() - ${created} > ${input.rpoSeconds}) unless ${lastSuccess})`,
+      for: "5m",
+      severity: "critical",
+      cluster: input.cluster,
+      summary: `No successful Conjur backup on ${input.cluster} within the RPO (${input.rpo})`,
+      description:
+        `The last successful run of CronJob ${input.namespace}/${input.cronJob} is older than ${input.rpo}, ` +
+        "or it has never succeeded: a restore now would lose more than the RPO allows. Check the failed Jobs' logs.",
+      runbookDoc: BACKUP_RUNBOOK_DOC,
+    }),
+    // Without kube-state-metrics the rule above sees nothing and stays silent.
+    alertingRule({
+      alert: BACKUP_ALERTS.unobserved,
+      expr: `absent(up{job="${BACKUP_STATE_JOB}"} == 1)`,
+      for: "15m",
+      severity: "warning",
+      cluster: input.cluster,
+      summary: `The hub Prometheus of ${input.cluster} cannot see the Conjur backup CronJob`,
+      description:
+        `kube-state-metrics (${input.target}) has not been scraped for 15 minutes: ` +
+        `${BACKUP_ALERTS.stale} cannot fire while it is away.`,
+      runbookDoc: BACKUP_RUNBOOK_DOC,
+    }),
+  ];
+  return { groups: [{ name: "hub-backup", rules }] };
 }

@@ -5,6 +5,7 @@ import {
   ANNOTATED_PODS_JOB,
   DEFAULT_RECORDING_RULES_FILE,
   DEFAULT_SELF_SCRAPE_TARGET,
+  DOCS_URL,
   FEDERATE_JOB_PREFIX,
   FOLLOWER_APP_LABEL,
   FOLLOWER_APP_NAME,
@@ -583,7 +584,7 @@ export const HUB_ALERTS = {
 export const DEFAULT_SLOW_SCRAPE_SECONDS = 10;
 export const DEFAULT_OVERSIZED_SAMPLES = 40000;
 
-interface AlertSpec {
+export interface AlertSpec {
   alert: string;
   expr: string;
   for?: string;
@@ -592,15 +593,21 @@ interface AlertSpec {
   cluster?: string;
   summary: string;
   description: string;
+  /**
+   * A doc under docs/ holding both what the alert means and what to do (the backup alerts:
+   * `disaster-recovery.md`); by default docs/observability.md and the troubleshooting guide.
+   */
+  runbookDoc?: string;
 }
 
 /**
  * An alerting rule. `runbook` points at the alert's section of the observability docs (what it
  * means), `runbook_url` at its section of the troubleshooting guide (causes, checks, fixes): both
- * headings are the alert's name, whose GitHub anchor is the name in lower case.
+ * headings are the alert's name, whose GitHub anchor is the name in lower case. With `runbookDoc`,
+ * both point at that doc's heading named after the alert.
  */
-function alertingRule(spec: AlertSpec): AlertingRule {
-  const { alert, expr, severity, cluster, summary, description } = spec;
+export function alertingRule(spec: AlertSpec): AlertingRule {
+  const { alert, expr, severity, cluster, summary, description, runbookDoc } = spec;
   const anchor = alert.toLowerCase();
   return {
     alert,
@@ -610,8 +617,8 @@ function alertingRule(spec: AlertSpec): AlertingRule {
     annotations: {
       summary,
       description,
-      runbook: `${OBSERVABILITY_RUNBOOK}#${anchor}`,
-      runbook_url: `${TROUBLESHOOTING_URL}#${anchor}`,
+      runbook: `${runbookDoc ? `docs/${runbookDoc}` : OBSERVABILITY_RUNBOOK}#${anchor}`,
+      runbook_url: `${runbookDoc ? `${DOCS_URL}/${runbookDoc}` : TROUBLESHOOTING_URL}#${anchor}`,
     },
   };
 }
