@@ -160,7 +160,8 @@ export function buildPolicyLoadScript(input: PolicyLoadScriptInput): string {
     "      n=$((n+1))",
     `      if [ "$n" -ge ${loadAttempts} ]; then echo "policy load: another load still in progress after $n attempts" >&2; exit 1; fi`,
     '      echo "policy load: another load is in progress, retrying"',
-    "      sleep $((2 + $(od -An -N1 -tu1 /dev/urandom) % 8)) ;;",
+    // Spread the retries with a random byte (busybox and coreutils both have od); 5 s without it.
+    "      sleep $((2 + $(od -An -N1 -tu1 /dev/urandom 2>/dev/null || echo 3) % 8)) ;;",
     `    *) echo "policy load failed: HTTP $code" >&2; cat ${response} >&2; rm -f ${response}; exit 1 ;;`,
     "  esac",
     "done",
