@@ -665,6 +665,24 @@ export const conjurSchema = z.strictObject({
     .optional(),
 });
 
+/** How the estate is split across stacks (stacks/layout.ts, docs/sharding.md). */
+export const layoutSchema = z.strictObject({
+  /** single: one stack (default); hub: the hub stack of a sharded layout; shard: one shard of its spokes. */
+  role: z
+    .enum(["single", "hub", "shard"], { error: 'expected "single", "hub" or "shard"' })
+    .default("single"),
+  /** shard: the hub stack whose outputs it reads, as organization/project/stack. */
+  hubStack: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/,
+      "not a stack reference (organization/project/stack)",
+    )
+    .optional(),
+  /** hub: the egress CIDRs of the shards' spokes, which the hub's log sink admits. */
+  spokeCidrs: z.array(cidr).min(1).optional(),
+});
+
 /** Every `hubspoke:` key the program reads; any other key is an error (a typo must not pass). */
 export const configSchema = z.strictObject({
   environment: z.enum(ENVIRONMENTS),
@@ -684,6 +702,7 @@ export const configSchema = z.strictObject({
   /** Route53 failover of the Conjur hostname to a standby hub (off when absent). */
   failover: failoverSchema.optional(),
   gitops: gitopsSchema.default({}),
+  layout: layoutSchema.default({ role: "single" }),
   externalSecrets: externalSecretsSchema.default({
     namespace: "external-secrets",
     controllerLabels: { "app.kubernetes.io/name": "external-secrets" },
@@ -710,4 +729,5 @@ export type BackupConfig = z.output<typeof backupSchema>;
 export type FailoverConfig = z.output<typeof failoverSchema>;
 export type ExternalSecretsConfig = z.output<typeof externalSecretsSchema>;
 export type ArgoCdConfig = z.output<typeof argocdSchema>;
+export type LayoutConfig = z.output<typeof layoutSchema>;
 export type AcknowledgementConfig = z.output<typeof acknowledgementSchema>;

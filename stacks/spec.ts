@@ -40,6 +40,7 @@ import {
 } from "./external-secrets";
 import { ArgoCdCredentials, ArgoCdSpec, argocdCredentials, gitopsRuleErrors, resolveArgoCd } from "./gitops";
 import { ConfigError, formatConfigError, formatPath } from "./errors";
+import { LayoutSpec, layoutRuleErrors, resolveLayout } from "./layout";
 import {
   Acknowledgement,
   legacyTenantKeyProblems,
@@ -225,6 +226,8 @@ export interface StackSpec {
   readonly externalSecrets: ExternalSecretsSpec;
   /** Argo CD registration of converted spokes; undefined when off. */
   readonly argocd?: ArgoCdSpec;
+  /** One stack, or the hub or a shard of a sharded layout (docs/sharding.md). */
+  readonly layout: LayoutSpec;
 }
 
 export type SpecResult = { ok: true; spec: StackSpec } | { ok: false; errors: ConfigError[] };
@@ -295,6 +298,7 @@ export function buildStackSpec(
     ...crossFieldRuleErrors(config),
     ...gitopsRuleErrors(config),
     ...externalSecretsRuleErrors(config),
+    ...layoutRuleErrors(config),
   );
   if (errors.length > 0 || !parsed.success) return { ok: false, errors: dedupe(errors) };
   return { ok: true, spec: applyDefaults(parsed.data) };
@@ -754,6 +758,7 @@ function applyDefaults(c: ParsedConfig): StackSpec {
       : {}),
     externalSecrets: c.externalSecrets,
     ...(c.gitops.argocd?.enabled ? { argocd: resolveArgoCd(c.gitops.argocd) } : {}),
+    layout: resolveLayout(c.layout),
   };
 }
 

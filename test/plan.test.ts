@@ -28,6 +28,7 @@ const SECRET_MATERIAL = [
 function assertNoSecretMaterial(out: string): void {
   const files = [
     path.join(out, "plan.json"),
+    path.join(out, "outputs.json"),
     path.join(out, "summary.txt"),
     ...fs.readdirSync(path.join(out, "manifests")).map((f) => path.join(out, "manifests", f)),
   ];

@@ -75,6 +75,13 @@ export interface EvaluateArgs {
   readonly secretKeys?: readonly string[];
   /** Program entry; default the project's index.ts. */
   readonly program?: string;
+  /**
+   * What each `pulumi.StackReference` reads, by stack name: a shard's hub stack, from the hub plan's
+   * outputs.json (tools/stack-references.ts). A reference to a stack not listed fails the evaluation.
+   */
+  readonly stackReferences?: Readonly<
+    Record<string, { readonly outputs: Record<string, unknown>; readonly secretOutputNames: string[] }>
+  >;
   /** Overrides for computed values, e.g. the secret-sentinel test. */
   readonly computed?: (
     type: string,
@@ -220,6 +227,18 @@ async function settle(count: () => number): Promise<void> {
   }
 }
 
+const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
+
+/** A StackReference's state as the engine reads it: the referenced stack's outputs. */
+function stackReference(m: pulumi.runtime.MockResourceArgs, args: EvaluateArgs) {
+  const given: unknown = (m.inputs as Record<string, unknown>)["name"];
+  const name = typeof given === "string" ? given : m.name;
+  const referenced = args.stackReferences?.[name];
+  if (!referenced)
+    throw new Error(`no outputs for the stack reference ${name} (plan the referenced stack first)`);
+  return { id: name, state: { name, ...referenced } };
+}
+
 /**
  * Evaluates the program for one stack under the mocks. Throws what the program throws (a
  * ConfigValidationError for invalid config) before any resource is registered.
@@ -268,6 +287,7 @@ async function evaluateProgram(args: EvaluateArgs): Promise<Evaluation> {
         inputs,
         provider: m.provider || undefined,
       });
+      if (m.type === STACK_REFERENCE_TYPE) return stackReference(m, args);
       return { id: m.id || `${m.name}-id`, state };
     },
     call(c: pulumi.runtime.MockCallArgs) {

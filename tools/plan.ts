@@ -1,6 +1,7 @@
 // `npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <dir | git ref>]
-// [--inventory <dir>]`: evaluates index.ts on Pulumi's mock runtime, writes plan.json,
-// manifests/<cluster>.yaml, audit/<cluster>-audit-policy.yaml and summary.txt, and runs the policy
+// [--inventory <dir>] [--hub-plan <dir>]`: evaluates index.ts on Pulumi's mock runtime, writes plan.json,
+// outputs.json, manifests/<cluster>.yaml, audit/<cluster>-audit-policy.yaml and summary.txt (a
+// shard stack reads its hub stack's outputs.json: tools/stack-references.ts), and runs the policy
 // pack's rules over the recorded resources. With --against, also diff.json and diff.md
 // (tools/review.ts); with --inventory, also preflight.json and preflight.md (tools/preflight/).
 // Exit 2 with one `config error:` line per problem (nothing written) on invalid config or usage, or
@@ -46,6 +47,7 @@ import {
 import { newDigestKey, secretDigests } from "./secret-compare";
 import { preflightStep } from "./preflight";
 import { tenantStageLines } from "../stacks/tenancy";
+import { buildOutputsDocument, hubPlanFor, OUTPUTS_FILE } from "./stack-references";
 
 export interface PlanArgs {
   readonly stack: string;
@@ -59,6 +61,8 @@ export interface PlanArgs {
   readonly against?: string;
   /** Directory of `<cluster>.yaml` inventories: run the preflight against them. */
   readonly inventory?: string;
+  /** A shard's hub plan directory (default: out/<hub stack name> beside this plan's directory). */
+  readonly hubPlan?: string;
 }
 
 export interface PlanResult {
@@ -71,7 +75,7 @@ export interface PlanResult {
 }
 
 const USAGE =
-  "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <plan dir | git ref>] [--inventory <dir>]";
+  "usage: npm run plan -- --stack <name> [--config-file <path>] [--out <dir>] [--against <plan dir | git ref>] [--inventory <dir>] [--hub-plan <dir>]";
 
 /** The spec the program built from the same config, through the same decoding Pulumi applies. */
 export function specFromConfig(
@@ -143,12 +147,21 @@ export async function runPlan(
     }
     previous = found.previous;
   }
+  // A shard reads its hub stack's outputs: from the hub's plan, which must exist and match.
+  const outDir = path.resolve(args.out ?? path.join(PROJECT_ROOT, "out", args.stack));
+  const declared = specFromConfig(stackFile.config, stackFile.secretKeys);
+  const hubPlan = declared ? hubPlanFor(declared, args.hubPlan, path.dirname(outDir)) : undefined;
+  if (hubPlan && !hubPlan.ok) {
+    log(`plan error: ${hubPlan.message}`);
+    return { exitCode: 2 };
+  }
   let evaluation: Evaluation;
   try {
     evaluation = await evaluateStack({
       stack: args.stack,
       config: stackFile.config,
       secretKeys: stackFile.secretKeys,
+      ...(hubPlan?.ok ? { stackReferences: hubPlan.references } : {}),
       ...(args.program ? { program: args.program } : {}),
       ...(args.computed ? { computed: args.computed } : {}),
     });
@@ -169,7 +182,6 @@ export async function runPlan(
   const violations = sortViolations(evaluate(plannedResources(evaluation), context));
   const mandatory = violations.filter((v) => v.level === "mandatory");
 
-  const outDir = path.resolve(args.out ?? path.join(PROJECT_ROOT, "out", args.stack));
   // Self-managed control planes take the policy as a file; managed ones (EKS) through their settings.
   const audit = [...auditPolicies(evaluation)].sort(([a], [b]) => a.localeCompare(b));
   const isManaged = (cluster: string): boolean => spec?.clusters[cluster]?.eks !== undefined;
@@ -195,6 +207,10 @@ export async function runPlan(
   fs.writeFileSync(
     path.join(outDir, "plan.json"),
     JSON.stringify(buildPlanDocument(evaluation), null, 2) + "\n",
+  );
+  fs.writeFileSync(
+    path.join(outDir, OUTPUTS_FILE),
+    JSON.stringify(buildOutputsDocument(evaluation.outputs), null, 2) + "\n",
   );
   for (const [cluster, yaml] of buildManifests(evaluation)) {
     fs.writeFileSync(path.join(outDir, "manifests", `${cluster}.yaml`), yaml);
@@ -251,6 +267,7 @@ async function main(): Promise<void> {
     out?: string;
     against?: string;
     inventory?: string;
+    "hub-plan"?: string;
   };
   try {
     ({ values } = parseArgs({
@@ -260,6 +277,7 @@ async function main(): Promise<void> {
         out: { type: "string" },
         against: { type: "string" },
         inventory: { type: "string" },
+        "hub-plan": { type: "string" },
       },
       strict: true,
     }));
@@ -277,6 +295,7 @@ async function main(): Promise<void> {
     ...(values.out ? { out: values.out } : {}),
     ...(values.against ? { against: values.against } : {}),
     ...(values.inventory ? { inventory: values.inventory } : {}),
+    ...(values["hub-plan"] ? { hubPlan: values["hub-plan"] } : {}),
   });
   sendSecretDigests(result.evaluation);
   process.exit(result.exitCode);

@@ -212,11 +212,16 @@ const SEED_GENERATION: Statement = {
 };
 
 /** The estate's policy as the documents the hub loads into `root`, one Job each. */
+/** One converted spoke's document: everything that names the spoke, and nothing of another spoke. */
+export interface SpokePolicyDocument {
+  readonly name: string;
+  readonly statements: Statement[];
+}
+
 export interface EstatePolicyDocuments {
   /** What no spoke owns: the hub's authenticator (oss) and the seed-generation service (enterprise). */
   readonly base: Statement[];
-  /** One per converted spoke: everything that names the spoke, and nothing of another spoke. */
-  readonly spokes: readonly { readonly name: string; readonly statements: Statement[] }[];
+  readonly spokes: readonly SpokePolicyDocument[];
 }
 
 /**

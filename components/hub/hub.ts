@@ -15,7 +15,7 @@ import { defaultDenySpec } from "../kube";
 import { CONJUR_NAMESPACE, HUB_AUTHENTICATOR_ID, PRIMARY_SERVICE } from "../naming";
 import type { HubContext } from "./context";
 import { externalLeader } from "./leader";
-import { conjurPolicyLoad } from "./policy-load";
+import { conjurPolicyLoad, jwtOf, spokeLoadUnits } from "./policy-load";
 import { openSourcePrimary } from "./primary";
 import { ConjurSecrets } from "./secrets";
 
@@ -57,7 +57,7 @@ export class ConjurHub extends pulumi.ComponentResource {
       spokes: converted.map((s) => ({
         name: s.name,
         tenants: s.tenants,
-        jwtKeys: this.jwtOf(args, s.name).keys,
+        jwtKeys: jwtOf(args.spokeJwt, s.name).keys,
       })),
     });
 
@@ -84,9 +84,8 @@ export class ConjurHub extends pulumi.ComponentResource {
             authenticators: conjurAuthenticators(enabled),
           })
         : externalLeader(ctx, conjur.leader);
-    const authnK8s = (id: string) => [{ id, ca: args.pki.authenticatorCa(id) }];
     const baseText = renderPolicy(documents.base);
-    const spokeTexts = documents.spokes.map((d) => ({ spoke: d.name, text: renderPolicy(d.statements) }));
+    const spokeUnits = spokeLoadUnits(spec, documents.spokes, args.pki, args.spokeJwt);
     conjurPolicyLoad(
       name,
       {
@@ -96,13 +95,13 @@ export class ConjurHub extends pulumi.ComponentResource {
         audience: jwtServerUrl(spec),
         // The hub's own authenticator (oss); in enterprise each spoke's follower serves
         // authn-k8s/<spoke> with the CA the Leader holds and replicates to it.
-        base: { policyText: baseText, authnK8s: inHub ? authnK8s(HUB_AUTHENTICATOR_ID) : [] },
-        spokes: spokeTexts.map(({ spoke, text }) => ({
-          spoke,
-          policyText: text,
-          authnK8s: conjur.edition === "enterprise" ? authnK8s(spoke) : [],
-          authnJwt: this.jwtOf(args, spoke),
-        })),
+        base: {
+          policyText: baseText,
+          authnK8s: inHub
+            ? [{ id: HUB_AUTHENTICATOR_ID, ca: args.pki.authenticatorCa(HUB_AUTHENTICATOR_ID) }]
+            : [],
+        },
+        spokes: spokeUnits,
       },
       meta,
       { ...nsOpts, dependsOn: [namespace] },
@@ -110,7 +109,7 @@ export class ConjurHub extends pulumi.ComponentResource {
 
     this.url = pulumi.output(jwtServerUrl(spec));
     this.authenticators = pulumi.output(conjurAuthenticators(enabled));
-    this.policy = pulumi.output([baseText, ...spokeTexts.map((s) => s.text)].join("---\n"));
+    this.policy = pulumi.output([baseText, ...spokeUnits.map((s) => s.policyText)].join("---\n"));
     this.namespace = namespace.metadata.name;
     if (inHub) this.primaryServiceName = pulumi.output(PRIMARY_SERVICE);
     this.registerOutputs({ url: this.url, authenticators: this.authenticators, policy: this.policy });
@@ -119,11 +118,5 @@ export class ConjurHub extends pulumi.ComponentResource {
   private generated(args: ConjurHubArgs): ConjurSecrets {
     if (!args.secrets) throw new Error("internal: the Open Source hub needs its generated secrets");
     return args.secrets;
-  }
-
-  private jwtOf(args: ConjurHubArgs, spoke: string): SpokeJwtAuthenticator {
-    const jwt = args.spokeJwt.find((j) => j.id === spoke);
-    if (!jwt) throw new Error(`internal: no authn-jwt authenticator for spoke ${spoke}`);
-    return jwt;
   }
 }

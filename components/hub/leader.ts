@@ -19,7 +19,7 @@ export function externalLeader(ctx: HubContext, leader: LeaderSpec): ServerAcces
   const admin = new k8s.core.v1.Secret(
     `${name}-admin`,
     {
-      metadata: meta("conjur-admin", "conjur"),
+      metadata: meta(LEADER_OBJECTS.adminSecret, "conjur"),
       type: "Opaque",
       stringData: { password: requireSecretConfig(leader.adminPasswordSecret) },
     },
@@ -27,13 +27,29 @@ export function externalLeader(ctx: HubContext, leader: LeaderSpec): ServerAcces
   );
   const ca = new k8s.core.v1.ConfigMap(
     `${name}-leader-ca`,
-    { metadata: meta("conjur-leader-ca", "conjur"), data: { "ca.crt": leader.caCertificate } },
+    { metadata: meta(LEADER_OBJECTS.caConfigMap, "conjur"), data: { "ca.crt": leader.caCertificate } },
     nsOpts,
   );
+  // The same names as plain strings, but through the objects' outputs: the Jobs wait for them.
   return {
-    serverUrl: leader.url,
+    ...externalLeaderAccess(leader),
     serverCaVolume: { name: "ca", configMap: { name: ca.metadata.name } },
     adminSecretName: admin.metadata.name,
+  };
+}
+
+/** The hub's objects that hold the Leader's admin password and CA, in conjur-system. */
+const LEADER_OBJECTS = { adminSecret: "conjur-admin", caConfigMap: "conjur-leader-ca" } as const;
+
+/**
+ * How a policy-load Job reaches the external Leader, through the objects `externalLeader` creates:
+ * also what a shard stack's Jobs use, in the hub stack's conjur-system (docs/sharding.md).
+ */
+export function externalLeaderAccess(leader: LeaderSpec): ServerAccess {
+  return {
+    serverUrl: leader.url,
+    serverCaVolume: { name: "ca", configMap: { name: LEADER_OBJECTS.caConfigMap } },
+    adminSecretName: LEADER_OBJECTS.adminSecret,
     serverPeers: ipBlocks(leader.cidrs.length ? leader.cidrs : ["0.0.0.0/0"]),
     serverPort: HTTPS_PORT,
     dependsOn: [],

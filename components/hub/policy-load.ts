@@ -13,7 +13,9 @@ import {
   jwtFixedValues,
   jwtVariableNames,
 } from "../conjur/authn-jwt";
-import type { CertificateAuthority } from "../pki";
+import type { CertificateAuthority, SpokePki } from "../pki";
+import type { StackSpec } from "../../stacks/spec";
+import { renderPolicy, SpokePolicyDocument } from "../conjur/policy";
 import type { SpokeJwtAuthenticator } from "../spoke/spoke";
 import {
   dnsEgressRule,
@@ -101,6 +103,31 @@ function jwtConfigData(jwt: SpokeJwtAuthenticator, audience: string) {
   return data;
 }
 
+/** One converted spoke's authn-jwt authenticator, from the spokes' list. */
+export function jwtOf(spokeJwt: readonly SpokeJwtAuthenticator[], spoke: string): SpokeJwtAuthenticator {
+  const jwt = spokeJwt.find((j) => j.id === spoke);
+  if (!jwt) throw new Error(`internal: no authn-jwt authenticator for spoke ${spoke}`);
+  return jwt;
+}
+
+/**
+ * Each spoke's load: its policy document, its authn-jwt settings, and (enterprise) its authn-k8s
+ * CA, which its follower serves with the CA the Leader holds and replicates to it.
+ */
+export function spokeLoadUnits(
+  spec: StackSpec,
+  documents: readonly SpokePolicyDocument[],
+  pki: SpokePki,
+  spokeJwt: readonly SpokeJwtAuthenticator[],
+): (PolicyLoadUnit & { readonly spoke: string })[] {
+  return documents.map((d) => ({
+    spoke: d.name,
+    policyText: renderPolicy(d.statements),
+    authnK8s: spec.conjur.edition === "enterprise" ? [{ id: d.name, ca: pki.authenticatorCa(d.name) }] : [],
+    authnJwt: jwtOf(spokeJwt, d.name),
+  }));
+}
+
 /** Names of one load's objects: the base keeps the names the hub has always used (no replacement). */
 function loadNames(name: string, spoke?: string) {
   return spoke === undefined
@@ -121,7 +148,7 @@ export function conjurPolicyLoad(
   opts: pulumi.CustomResourceOptions,
 ): k8s.batch.v1.Job {
   const base = policyLoadJob(name, undefined, args, args.base, meta, opts, args.dependsOn);
-  for (const unit of args.spokes) policyLoadJob(name, unit.spoke, args, unit, meta, opts, [base]);
+  spokePolicyLoads(name, args, meta, opts, [base]);
   networkPolicyFactory(`${name}-netpol`, meta, opts)("policy-load", "conjur-policy-load", {
     podSelector: { matchLabels: selectorLabels("conjur-policy-load") },
     policyTypes: ["Ingress", "Egress"],
@@ -131,11 +158,25 @@ export function conjurPolicyLoad(
   return base;
 }
 
+/**
+ * One load per spoke, each waiting for `after`: the base Job in the hub stack; nothing in a shard
+ * stack, whose hub stack has loaded the base before (docs/sharding.md), and whose Jobs retry.
+ */
+export function spokePolicyLoads(
+  name: string,
+  args: Omit<PolicyLoadArgs, "base">,
+  meta: Meta,
+  opts: pulumi.CustomResourceOptions,
+  after: readonly pulumi.Resource[],
+): void {
+  for (const unit of args.spokes) policyLoadJob(name, unit.spoke, args, unit, meta, opts, after);
+}
+
 /** One load's CA Secrets, ConfigMap (policy, script, public settings) and Job. */
 function policyLoadJob(
   name: string,
   spoke: string | undefined,
-  args: PolicyLoadArgs,
+  args: Omit<PolicyLoadArgs, "base">,
   unit: PolicyLoadUnit,
   meta: Meta,
   opts: pulumi.CustomResourceOptions,

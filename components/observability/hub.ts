@@ -73,6 +73,7 @@ export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 export const DASHBOARD_CONFIGMAP = "conjur-federation-dashboard";
 export const DASHBOARD_FILE = "conjur-federation.json";
 export const PRIMARY_DISCOVERY_ROLE = "hubspoke-prometheus-discovery";
+export const SHARD_DISCOVERY_ROLE = "hubspoke-shard-discovery";
 /**
  * Neither the spokes' Prometheus addresses nor the search cluster's are in the spec: any
  * destination, on the federation (or the destination's) port only.
@@ -149,6 +150,16 @@ function hubPrometheus({ name, args, spokes, k8sOpts }: HubParts) {
     serviceAccount,
     args.conjurNamespace,
   );
+  // A sharded hub discovers its shards' spokes from their federation Services (shards.ts).
+  if (spec.layout.role === "hub") {
+    prometheus.grantRead(
+      "shard-discovery",
+      SHARD_DISCOVERY_ROLE,
+      ["services"],
+      serviceAccount,
+      MONITORING_NAMESPACE,
+    );
+  }
   const service = prometheus.service({
     type: "ClusterIP",
     selector: selectorLabels(PROMETHEUS_SERVICE),
@@ -195,7 +206,9 @@ function hubPrometheus({ name, args, spokes, k8sOpts }: HubParts) {
     [{ from: [{ namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) }], ports: promPort }],
     [
       // Every federation target is <monitoring.hostname>:9090.
-      ...(spokes.length > 0 ? [{ to: ipBlocks(ANY_DESTINATION), ports: promPort }] : []),
+      ...(spokes.length > 0 || spec.layout.role === "hub"
+        ? [{ to: ipBlocks(ANY_DESTINATION), ports: promPort }]
+        : []),
       { to: [appPods(CONJUR_NAMESPACE, PRIMARY_SERVICE)], ports: tcpPorts(NGINX_TLS_PORT) },
       dnsEgressRule(),
       kubeApiEgressRule(),
@@ -274,7 +287,9 @@ function hubLogSink({ name, args, spokes, k8sOpts }: HubParts) {
       sink.opts,
     );
   }
-  const spokeSources = [...new Set(spokes.flatMap((s) => s.egressCidrs))];
+  // A sharded hub also admits its shards' spokes, which it knows by their CIDRs only.
+  const shardCidrs = spec.layout.role === "hub" ? spec.layout.spokeCidrs : [];
+  const spokeSources = [...new Set([...spokes.flatMap((s) => s.egressCidrs), ...shardCidrs])];
   sink.service({
     type: "LoadBalancer",
     // Local keeps the spokes' source addresses, so the NetworkPolicy can admit their CIDRs only.

@@ -55,7 +55,7 @@ export interface StaticConfig {
 }
 
 export interface KubernetesSdConfig {
-  role: "pod";
+  role: "pod" | "service";
   namespaces?: { names: string[] };
 }
 

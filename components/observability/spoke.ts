@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { SpokeSpec, StackSpec } from "../../stacks/spec";
-import type { EstatePki, SpokeTrust } from "../pki";
+import type { SpokePki, SpokeTrust } from "../pki";
 import {
   dnsEgressRule,
   ipBlocks,
@@ -44,7 +44,7 @@ export interface SpokeObservabilityArgs {
   /** Provider of the spoke's cluster. */
   readonly provider: k8s.Provider;
   /** The estate's certificates: this spoke's Prometheus server and Fluent Bit client, the root CA. */
-  readonly pki: EstatePki;
+  readonly pki: SpokePki;
   /** The forward protocol's shared key (secret), the same value the hub's log sink holds. */
   readonly forwardSharedKey: pulumi.Input<string>;
 }

@@ -1,6 +1,7 @@
 // Pure values the observability components share: file layout inside the containers, command
 // lines, resource budgets, env var names, small parsers, and the files each workload is given,
 // built from the stack spec. No Pulumi import, so tests and the components read the same values.
+import { buildShardFederationJob } from "./shards";
 import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
@@ -238,6 +239,28 @@ function hubBackupState(spec: StackSpec): BackupAlertInput | undefined {
   };
 }
 
+/** The hub Prometheus' client certificate and the root CA, for every federate job. */
+function federationClientTls() {
+  return {
+    caFile: prometheusTlsFile("ca.crt"),
+    certFile: prometheusTlsFile("tls.crt"),
+    keyFile: prometheusTlsFile("tls.key"),
+  };
+}
+
+/** The hub stack's federate job for its shards' spokes (shards.ts), with the static jobs' settings. */
+function shardFederationJob(spec: StackSpec) {
+  const monitoring = spec.monitoring;
+  return buildShardFederationJob({
+    scrapeInterval: monitoring.federationInterval,
+    scrapeTimeout: monitoring.federationTimeout,
+    ...(monitoring.federationMatch ? { match: monitoring.federationMatch } : {}),
+    tls: federationClientTls(),
+    sampleLimit: monitoring.sampleLimit,
+    bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
+  });
+}
+
 /**
  * The hub Prometheus' config (a federate job per spoke, the primary, the backup state), alert rules
  * and dashboard.
@@ -258,11 +281,7 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
         serverName: spoke.monitoring.hostname,
         ...(monitoring.federationMatch ? { match: [...monitoring.federationMatch] } : {}),
       })),
-      tls: {
-        caFile: prometheusTlsFile("ca.crt"),
-        certFile: prometheusTlsFile("tls.crt"),
-        keyFile: prometheusTlsFile("tls.key"),
-      },
+      tls: federationClientTls(),
       sampleLimit: monitoring.sampleLimit,
       bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
       ruleFiles: [prometheusRulesPath()],
@@ -281,7 +300,10 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
             },
           }
         : {}),
-      ...(backupState ? { extraScrapeConfigs: [buildBackupStateScrapeJob(backupState)] } : {}),
+      extraScrapeConfigs: [
+        ...(backupState ? [buildBackupStateScrapeJob(backupState)] : []),
+        ...(spec.layout.role === "hub" ? [shardFederationJob(spec)] : []),
+      ],
     }),
   );
   const timeoutSeconds = parsePrometheusDuration(monitoring.federationTimeout) / 1000;

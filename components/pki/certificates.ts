@@ -30,8 +30,14 @@ export interface CertificateAuthorityArgs {
   readonly protect: boolean;
 }
 
+/** What issues certificates: a CA's certificate and its private key (secret). */
+export interface Authority {
+  readonly certPem: pulumi.Output<string>;
+  readonly keyPem: pulumi.Output<string>;
+}
+
 /** A self-signed CA: `CA:TRUE`, cert and CRL signing, as authn-k8s and the TLS channels need. */
-export class CertificateAuthority extends pulumi.ComponentResource {
+export class CertificateAuthority extends pulumi.ComponentResource implements Authority {
   public readonly certPem: pulumi.Output<string>;
   /** The CA's private key (secret). */
   public readonly keyPem: pulumi.Output<string>;
@@ -60,7 +66,7 @@ export class CertificateAuthority extends pulumi.ComponentResource {
 }
 
 export interface IssuedCertificateArgs {
-  readonly ca: CertificateAuthority;
+  readonly ca: Authority;
   readonly commonName: string;
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
