@@ -531,7 +531,7 @@ describe("config errors", () => {
           process.execPath,
           [
             "-r",
-            "ts-node/register/transpile-only",
+            "./tools/register.js",
             "tools/plan.ts",
             "--stack",
             "broken",

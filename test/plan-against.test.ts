@@ -93,7 +93,7 @@ describe("plan --against", function () {
 
     const run = spawnSync(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", "tools/plan.ts", "--stack", "staging", "--against", "HEAD~1"],
+      ["-r", "./tools/register.js", "tools/plan.ts", "--stack", "staging", "--against", "HEAD~1"],
       { cwd: repo, encoding: "utf8" },
     );
     assert.equal(run.status, 0, run.stderr);

@@ -352,7 +352,7 @@ describe("offline plan", () => {
       process.execPath,
       [
         "-r",
-        "ts-node/register/transpile-only",
+        "./tools/register.js",
         "tools/plan.ts",
         "--stack",
         "broken",
@@ -376,7 +376,7 @@ describe("offline plan", () => {
   });
 
   it("rejects a missing --stack with usage and exit 2", () => {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "tools/plan.ts"], {
+    const result = spawnSync(process.execPath, ["-r", "./tools/register.js", "tools/plan.ts"], {
       cwd: path.resolve(__dirname, ".."),
       encoding: "utf8",
     });

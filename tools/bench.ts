@@ -146,7 +146,7 @@ function runChild(mode: Mode, spokes: number, count: number, refs?: string): Mea
     process.execPath,
     [
       "-r",
-      "ts-node/register/transpile-only",
+      "./tools/register.js",
       __filename,
       "--child",
       mode,

@@ -106,7 +106,10 @@ export function planAtRef(args: PlanAtRefArgs): AgainstResult {
       process.execPath,
       [
         "-r",
-        "ts-node/register/transpile-only",
+        // A tree from before tools/register.js runs through ts-node, which it depends on.
+        fs.existsSync(path.join(tree, "tools", "register.js"))
+          ? "./tools/register.js"
+          : "ts-node/register/transpile-only",
         "tools/plan.ts",
         "--stack",
         args.stack,
