@@ -20,8 +20,9 @@ export default tseslint.config(
     },
   },
   {
-    // The one plain-JavaScript module (it loads the TypeScript): CommonJS, not type-checked.
-    files: ["tools/register.js"],
+    // The plain-JavaScript modules (the hook that loads the TypeScript, mocha's config): CommonJS,
+    // not type-checked.
+    files: ["tools/register.js", ".mocharc.js"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
       sourceType: "commonjs",
