@@ -118,11 +118,14 @@ function hubPrometheus({ name, args, spokes, k8sOpts }: HubParts) {
     tls: ["federation-tls", tlsSecretData(pki.hubPrometheusClient, pki.caCertPem)],
     files,
     // Discovery of the primary's pods, in its namespace only.
-    discovery: {
-      resource: "prometheus-discovery",
-      role: PRIMARY_DISCOVERY_ROLE,
-      namespace: args.conjurNamespace,
-    },
+    discovery: [
+      {
+        resource: "prometheus-discovery",
+        role: PRIMARY_DISCOVERY_ROLE,
+        resources: ["pods"],
+        namespace: args.conjurNamespace,
+      },
+    ],
     workload: "StatefulSet",
     storage: HUB_PROMETHEUS_STORAGE,
     resources: HUB_PROMETHEUS_RESOURCES,

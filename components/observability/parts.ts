@@ -213,12 +213,13 @@ export interface PrometheusServerArgs {
   readonly tls: readonly [suffix: string, data: Record<string, Input<string>>];
   /** Its files; a spoke's `webYaml` puts the API behind client certificates (mTLS). */
   readonly files: { readonly prometheusYaml: string; readonly rulesYaml: string; readonly webYaml?: string };
-  /** Pod discovery: the Role (in `namespace`) or ClusterRole it is granted, and its resource name. */
-  readonly discovery: {
+  /** What it may list to discover targets: each a Role (in `namespace`) or a ClusterRole and its binding. */
+  readonly discovery: ReadonlyArray<{
     readonly resource: string;
     readonly role: string;
+    readonly resources: string[];
     readonly namespace?: Input<string>;
-  };
+  }>;
   /**
    * The hub keeps federated history in a StatefulSet's claim; a spoke keeps a week of raw data in a
    * Deployment's emptyDir.
@@ -253,8 +254,9 @@ export function prometheusServer(
   const web =
     webYaml !== undefined ? scope.configMap("web", { [PROMETHEUS_PATHS.webConfigFile]: webYaml }) : undefined;
   const serviceAccount = scope.serviceAccount(true);
-  const { resource, role, namespace } = p.discovery;
-  scope.grantRead(resource, role, ["pods"], serviceAccount, namespace);
+  for (const { resource, role, resources, namespace } of p.discovery) {
+    scope.grantRead(resource, role, resources, serviceAccount, namespace);
+  }
   const selector = () => selectorLabels(PROMETHEUS_SERVICE);
   const service = scope.service({
     ...p.service,

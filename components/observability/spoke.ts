@@ -114,7 +114,7 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
     tls: ["tls", tls],
     files: spokePrometheusFiles(spec, spoke),
     // Discovery lists pods (followers in conjur-system, annotated pods anywhere); nothing else.
-    discovery: { resource: "prometheus", role: SPOKE_PROMETHEUS_CLUSTER_ROLE },
+    discovery: [{ resource: "prometheus", role: SPOKE_PROMETHEUS_CLUSTER_ROLE, resources: ["pods"] }],
     workload: "Deployment",
     storage: SPOKE_PROMETHEUS_STORAGE,
     resources: SPOKE_PROMETHEUS_RESOURCES,
