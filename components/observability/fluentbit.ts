@@ -58,26 +58,26 @@ function literal(value: string, what: string): string {
   return value;
 }
 
+/** The value if it matches the whole pattern; else `<what>: "<value>" <rule>`. */
+function checked(pattern: RegExp, value: string, what: string, rule: string): string {
+  if (!pattern.test(value)) throw new Error(`${what}: "${value}" ${rule}`);
+  return value;
+}
+
 function envReference(name: string, what: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw new Error(`${what}: "${name}" is not an environment variable name`);
   return `\${${name}}`;
 }
 
-const SIZE = /^\d+[KkMmGgTt]?[Bb]?$/;
-function size(value: string, what: string): string {
-  if (!SIZE.test(value)) throw new Error(`${what}: "${value}" is not a size such as "50M" or "5G"`);
-  return value;
-}
+const size = (value: string, what: string) =>
+  checked(/^\d+[KkMmGgTt]?[Bb]?$/, value, what, 'is not a size such as "50M" or "5G"');
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-function host(value: string, what: string): string {
-  const isIPv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(value);
-  if (!isIPv4 && !HOSTNAME.test(value))
-    throw new Error(`${what}: "${value}" is not a host name or IPv4 address`);
-  return value;
-}
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const host = (value: string, what: string) =>
+  IPV4.test(value) ? value : checked(HOSTNAME, value, what, "is not a host name or IPv4 address");
 
 function absolutePath(value: string, what: string): string {
   literal(value, what);
@@ -169,8 +169,6 @@ export interface SpokeForwarderInput extends ForwardEndInput {
   storageTotalLimit: string;
   memBufLimit: string;
   conjurNamespace: string;
-  /** Defaults to memBufLimit. */
-  backlogMemLimit?: string;
 }
 
 const CONTAINER_LOGS = "/var/log/containers/*.log";
@@ -204,7 +202,7 @@ export function buildSpokeForwarderConfig(input: SpokeForwarderInput): FluentBit
   const memBufLimit = size(input.memBufLimit, "memBufLimit");
 
   return {
-    service: serviceSection(storagePath, size(input.backlogMemLimit ?? memBufLimit, "backlogMemLimit")),
+    service: serviceSection(storagePath, memBufLimit),
     parsers: buildConjurParsers(),
     pipeline: {
       inputs: [

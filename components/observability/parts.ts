@@ -58,27 +58,16 @@ export class AppScope {
     return this.namespaceMeta(suffix === undefined ? this.app : `${this.app}-${suffix}`, this.app);
   }
 
-  /** The Secret `<app>-<suffix>`. */
+  /** The Secret `<app>-<suffix>` (a `kubernetes.io/tls` one: a certificate, its key, and the CA of its peers). */
   secret(suffix: string, type: string, stringData: Record<string, Input<string>>): k8s.core.v1.Secret {
-    const resourceName = `${this.prefix}-${this.app}-${suffix}`;
-    return new k8s.core.v1.Secret(resourceName, { metadata: this.meta(suffix), type, stringData }, this.opts);
-  }
-
-  /** The `kubernetes.io/tls` Secret `<app>-<suffix>`: a certificate, its key, and the CA of its peers. */
-  tlsSecret(suffix: string, stringData: Record<string, Input<string>>): k8s.core.v1.Secret {
-    return this.secret(suffix, "kubernetes.io/tls", stringData);
-  }
-
-  /** The forward protocol's shared key in a Secret, and the env var that hands it to Fluent Bit. */
-  sharedKeyEnv(sharedKey: Input<string>): EnvVar {
-    const secret = this.secret("shared-key", "Opaque", { "shared-key": pulumi.secret(sharedKey) });
-    return secretEnv(FORWARD_SHARED_KEY_ENV, secret, "shared-key");
+    const args = { metadata: this.meta(suffix), type, stringData };
+    return new k8s.core.v1.Secret(`${this.prefix}-${this.app}-${suffix}`, args, this.opts);
   }
 
   /** The ConfigMap `<app>-<suffix>` holding generated files. */
   configMap(suffix: string, data: Record<string, string>): k8s.core.v1.ConfigMap {
-    const resourceName = `${this.prefix}-${this.app}-${suffix}`;
-    return new k8s.core.v1.ConfigMap(resourceName, { metadata: this.meta(suffix), data }, this.opts);
+    const args = { metadata: this.meta(suffix), data };
+    return new k8s.core.v1.ConfigMap(`${this.prefix}-${this.app}-${suffix}`, args, this.opts);
   }
 
   serviceAccount(automount: boolean): k8s.core.v1.ServiceAccount {
@@ -124,11 +113,8 @@ export class AppScope {
 
   /** The Service `<app>`, selecting the app's pods. */
   service(spec: k8s.types.input.core.v1.ServiceSpec): k8s.core.v1.Service {
-    return new k8s.core.v1.Service(
-      `${this.prefix}-${this.app}-service`,
-      { metadata: this.meta(), spec },
-      this.opts,
-    );
+    const args = { metadata: this.meta(), spec };
+    return new k8s.core.v1.Service(`${this.prefix}-${this.app}-service`, args, this.opts);
   }
 
   /**
@@ -244,7 +230,7 @@ export function prometheusServer(
 ): AppScope {
   const restricted = { name: MONITORING_NAMESPACE, podSecurity: "restricted" } as const;
   const scope = new AppScope(prefix, "monitoring", PROMETHEUS_SERVICE, restricted, k8sOpts);
-  const tls = scope.tlsSecret(...p.tls);
+  const tls = scope.secret(p.tls[0], "kubernetes.io/tls", p.tls[1]);
   const { prometheusYaml, rulesYaml, webYaml } = p.files;
   const config = scope.configMap("config", {
     [PROMETHEUS_PATHS.configFile]: prometheusYaml,
@@ -373,8 +359,9 @@ export interface FluentBitPodArgs {
  * the Kubernetes API), and the pod template that runs the image's binary with that config.
  */
 export function fluentBitPodTemplate(scope: AppScope, f: FluentBitPodArgs) {
-  const tls = scope.tlsSecret("tls", f.tls);
-  const env = [scope.sharedKeyEnv(f.sharedKey), ...(f.env?.(scope) ?? [])];
+  const tls = scope.secret("tls", "kubernetes.io/tls", f.tls);
+  const sharedKey = scope.secret("shared-key", "Opaque", { "shared-key": pulumi.secret(f.sharedKey) });
+  const env = [secretEnv(FORWARD_SHARED_KEY_ENV, sharedKey, "shared-key"), ...(f.env?.(scope) ?? [])];
   const config = scope.configMap("config", { [FLUENT_BIT_PATHS.configFile]: f.conf });
   const callsKubeApi = f.readRole !== undefined;
   const serviceAccount = scope.serviceAccount(callsKubeApi);
