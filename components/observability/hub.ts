@@ -44,17 +44,21 @@ import {
   SINK_PASSWORD_ENV,
   SINK_USER_ENV,
 } from "./workloads";
-import { AppScope, appPods, fluentBitPodTemplate, prometheusServer, secretEnv } from "./parts";
+import {
+  ANYWHERE,
+  AppScope,
+  appPods,
+  fluentBitPodTemplate,
+  prometheusServer,
+  secretEnv,
+  type ObservabilityArgs,
+  type Step,
+} from "./parts";
 
-export interface HubObservabilityArgs {
-  /** The validated stack spec: converted spokes, monitoring settings, the log sink. */
-  readonly spec: StackSpec;
-  /** Provider of the hub cluster. */
-  readonly provider: k8s.Provider;
+/** The spec (converted spokes, monitoring settings, the log sink), the hub's provider, and: */
+export interface HubObservabilityArgs extends ObservabilityArgs {
   /** The estate's certificates: the hub Prometheus' client, the log sink's server, the root CA. */
   readonly pki: EstatePki;
-  /** The forward protocol's shared key (secret), the same value every spoke's Fluent Bit holds. */
-  readonly forwardSharedKey: pulumi.Input<string>;
   /** The namespace the Conjur primary runs in (ConjurHub's output, so the Role waits for it). */
   readonly conjurNamespace: pulumi.Input<string>;
 }
@@ -64,18 +68,7 @@ export const GRAFANA_DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 export const DASHBOARD_CONFIGMAP = "conjur-federation-dashboard";
 export const DASHBOARD_FILE = "conjur-federation.json";
 export const PRIMARY_DISCOVERY_ROLE = "hubspoke-prometheus-discovery";
-/**
- * Neither the spokes' Prometheus addresses nor the search cluster's are in the spec: any
- * destination, on the federation (or the destination's) port only.
- */
-const ANY_DESTINATION = ["0.0.0.0/0"];
-
-interface HubParts {
-  readonly name: string;
-  readonly args: HubObservabilityArgs;
-  readonly spokes: readonly SpokeSpec[];
-  readonly k8sOpts: pulumi.CustomResourceOptions;
-}
+type HubParts = Step<HubObservabilityArgs> & { readonly spokes: readonly SpokeSpec[] };
 
 export class HubObservability extends pulumi.ComponentResource {
   /** In-cluster URL of the hub Prometheus (plain HTTP, admitted from the monitoring namespace). */
@@ -133,8 +126,8 @@ function hubPrometheus({ name, args, spokes, k8sOpts }: HubParts) {
     // Grafana, Alertmanager and operators' port-forwards live in the monitoring namespace.
     ingress: [{ from: [{ namespaceSelector: namespaceSelectorFor(MONITORING_NAMESPACE) }], ports: promPort }],
     egress: [
-      // Every federation target is <monitoring.hostname>:9090.
-      ...(spokes.length > 0 ? [{ to: ipBlocks(ANY_DESTINATION), ports: promPort }] : []),
+      // Every federation target is <monitoring.hostname>:9090, at addresses the spec does not know.
+      ...(spokes.length > 0 ? [{ to: ipBlocks(ANYWHERE), ports: promPort }] : []),
       { to: [appPods(CONJUR_NAMESPACE, PRIMARY_SERVICE)], ports: tcpPorts(NGINX_TLS_PORT) },
       dnsEgressRule(),
       kubeApiEgressRule(),
@@ -224,7 +217,7 @@ function hubLogSink({ name, args, spokes, k8sOpts }: HubParts) {
     spokeSources.length > 0 ? [{ from: ipBlocks(spokeSources), ports: tcpPorts(LOG_FORWARD_PORT) }] : [],
     [
       ...(destination.kind !== "stdout"
-        ? [{ to: ipBlocks(ANY_DESTINATION), ports: tcpPorts(destination.port) }]
+        ? [{ to: ipBlocks(ANYWHERE), ports: tcpPorts(destination.port) }]
         : []),
       dnsEgressRule(),
     ],

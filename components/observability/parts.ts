@@ -15,6 +15,7 @@ import {
 } from "../kube";
 import { MONITORING_NAMESPACE, PROMETHEUS_SERVICE, selectorLabels, workloadLabels } from "../naming";
 import type { Resources } from "../../stacks/defaults";
+import type { StackSpec } from "../../stacks/spec";
 import { FLUENT_BIT_HTTP_PORT, PROMETHEUS_PORT } from "./model";
 import {
   CALLS_KUBE_API,
@@ -33,6 +34,29 @@ type Input<T> = pulumi.Input<T>;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type NetworkPolicyRule = k8s.types.input.networking.v1.NetworkPolicyIngressRule &
   k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** What hub and spoke observability both take (each adds its own certificates). */
+export interface ObservabilityArgs {
+  /** The validated stack spec. */
+  readonly spec: StackSpec;
+  /** Provider of the cluster the component deploys to. */
+  readonly provider: k8s.Provider;
+  /** The forward protocol's shared key (secret): the hub's log sink and every forwarder hold it. */
+  readonly forwardSharedKey: pulumi.Input<string>;
+}
+
+/** What each step of a component gets: its name prefix, its arguments, the options of its objects. */
+export type Step<Args> = {
+  readonly name: string;
+  readonly args: Args;
+  readonly k8sOpts: pulumi.CustomResourceOptions;
+};
+
+/**
+ * Peers whose addresses the spec does not know (the spokes' Prometheus, the search cluster, the hub
+ * without `hub.egressCidrs`): any address, always on one port, where TLS and certificates decide.
+ */
+export const ANYWHERE = ["0.0.0.0/0"];
 
 /** One workload and its objects in the namespace the stack creates for it. */
 export class AppScope {

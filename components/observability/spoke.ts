@@ -4,7 +4,7 @@
 // the hub's log sink over mTLS, buffered on the node while the hub is away.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { SpokeSpec, StackSpec } from "../../stacks/spec";
+import type { SpokeSpec } from "../../stacks/spec";
 import type { EstatePki, SpokeTrust } from "../pki";
 import {
   dnsEgressRule,
@@ -33,19 +33,22 @@ import {
   SPOKE_PROMETHEUS_STORAGE,
   spokePrometheusFiles,
 } from "./workloads";
-import { AppScope, appPods, fluentBitPodTemplate, prometheusServer } from "./parts";
+import {
+  ANYWHERE,
+  AppScope,
+  appPods,
+  fluentBitPodTemplate,
+  prometheusServer,
+  type ObservabilityArgs,
+  type Step,
+} from "./parts";
 
-export interface SpokeObservabilityArgs {
-  /** The validated stack spec (images, monitoring settings, the hub's log sink name). */
-  readonly spec: StackSpec;
+/** The spec (images, monitoring settings, the hub's log sink name), the spoke's provider, and: */
+export interface SpokeObservabilityArgs extends ObservabilityArgs {
   /** This spoke, as the spec declares it (converted). */
   readonly spoke: SpokeSpec;
-  /** Provider of the spoke's cluster. */
-  readonly provider: k8s.Provider;
   /** The estate's certificates: this spoke's Prometheus server and Fluent Bit client, the root CA. */
   readonly pki: EstatePki;
-  /** The forward protocol's shared key (secret), the same value the hub's log sink holds. */
-  readonly forwardSharedKey: pulumi.Input<string>;
 }
 
 /** Names of the objects this component creates; the policy pack's Fluent Bit exemption matches FLUENT_BIT_NAME. */
@@ -53,15 +56,7 @@ export const FLUENT_BIT_NAME = "fluent-bit";
 export const SPOKE_PROMETHEUS_CLUSTER_ROLE = "hubspoke-prometheus";
 export const FLUENT_BIT_CLUSTER_ROLE = "hubspoke-fluent-bit";
 
-/** Without `hub.egressCidrs`, any source may connect: the client certificate decides. */
-const ANY_ADDRESS = ["0.0.0.0/0"];
-
-interface SpokeParts {
-  readonly name: string;
-  readonly args: SpokeObservabilityArgs;
-  readonly trust: SpokeTrust;
-  readonly k8sOpts: pulumi.CustomResourceOptions;
-}
+type SpokeParts = Step<SpokeObservabilityArgs> & { readonly trust: SpokeTrust };
 
 export class SpokeObservability extends pulumi.ComponentResource {
   /** The URL the hub's federate job scrapes (`https://<monitoring.hostname>:9090/federate`). */
@@ -129,7 +124,8 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
     // the TLS port, and the web config refuses any client without an estate certificate.
     ingress: [
       {
-        from: [...ipBlocks(hubSources.length ? hubSources : ANY_ADDRESS), { namespaceSelector: {} }],
+        // Without `hub.egressCidrs`, any source may connect: the client certificate decides.
+        from: [...ipBlocks(hubSources.length ? hubSources : ANYWHERE), { namespaceSelector: {} }],
         ports: tcpPorts(PROMETHEUS_PORT),
       },
     ],
@@ -224,7 +220,7 @@ function spokeLogForwarder({ name, args, trust, k8sOpts }: SpokeParts) {
     forwarder.opts,
   );
 
-  const sinkCidrs = spec.hub.logSinkCidrs.length ? spec.hub.logSinkCidrs : ANY_ADDRESS;
+  const sinkCidrs = spec.hub.logSinkCidrs.length ? spec.hub.logSinkCidrs : ANYWHERE;
   forwarder.isolate(
     [{ from: [appPods(MONITORING_NAMESPACE, PROMETHEUS_SERVICE)], ports: tcpPorts(FLUENT_BIT_HTTP_PORT) }],
     [{ to: ipBlocks(sinkCidrs), ports: tcpPorts(LOG_FORWARD_PORT) }, dnsEgressRule(), kubeApiEgressRule()],
