@@ -186,20 +186,16 @@ function hubLogSink({ name, args, spokes, k8sOpts }: HubParts) {
     ],
   });
   const replicas = spec.environment === "dev" ? 1 : 2;
-  const spec_ = {
+  const deployment = {
     replicas,
     selector: { matchLabels: selector() },
     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
     template,
   };
-  new k8s.apps.v1.Deployment(`${name}-log-sink`, { metadata: sink.meta(), spec: spec_ }, sink.opts);
+  new k8s.apps.v1.Deployment(`${name}-log-sink`, { metadata: sink.meta(), spec: deployment }, sink.opts);
   if (replicas > 1) {
-    const pdbSpec = { minAvailable: 1, selector: { matchLabels: selector() } };
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-log-sink-pdb`,
-      { metadata: sink.meta(), spec: pdbSpec },
-      sink.opts,
-    );
+    const pdb = { metadata: sink.meta(), spec: { minAvailable: 1, selector: { matchLabels: selector() } } };
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-log-sink-pdb`, pdb, sink.opts);
   }
   const spokeSources = [...new Set(spokes.flatMap((s) => s.egressCidrs))];
   sink.service({
