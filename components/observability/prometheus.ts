@@ -86,9 +86,7 @@ export interface AlertingRule {
 
 export type RuleFile<R> = { groups: Array<{ name: string; interval?: string; rules: R[] }> };
 
-// ---------------------------------------------------------------------------------------------
-// Spoke
-// ---------------------------------------------------------------------------------------------
+// ---- Spoke ----
 
 /** Client TLS for a Prometheus scraping an mTLS-protected Prometheus (its own or a spoke's). */
 export type ScrapeTls = { caFile: string; certFile: string; keyFile: string; serverName: string };
@@ -311,9 +309,7 @@ export function buildSpokeWebConfig(input: { certFile: string; keyFile: string; 
   return { tls_server_config: { cert_file, key_file, ...clientAuth, min_version: "TLS12" as const } };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Hub
-// ---------------------------------------------------------------------------------------------
+// ---- Hub ----
 
 export interface HubSpoke {
   name: string;
@@ -427,8 +423,7 @@ function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
   return {
     job_name: PRIMARY_JOB,
     metrics_path: "/metrics",
-    scheme: "https",
-    tls_config: verifiedTls(primary.tls, "primary.tls"),
+    ...https(verifiedTls(primary.tls, "primary.tls")),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [primary.namespace] } }],
     relabel_configs: [
       ...runningPodTargets(PRIMARY_APP_NAME, primary.port),
