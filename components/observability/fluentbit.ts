@@ -6,9 +6,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { FLUENT_BIT_HTTP_PORT, assertDnsLabel, assertPort, assertSimpleLabelValue } from "./model";
 
-// ---------------------------------------------------------------------------------------------
-// The format
-// ---------------------------------------------------------------------------------------------
+// ---- The format ----
 
 /**
  * A value as Fluent Bit reads it: every scalar is text to it, and a list sets its key once per
@@ -47,14 +45,18 @@ export const CLIENT_CERTS_NOT_ENFORCED_NOTE =
   "images.fluentBit is a Fluent Bit release before 5.0, which does not know tls.verify_client_cert: " +
   "client certificates are NOT enforced, a forwarder without one is accepted (shared key and server TLS only).";
 
-// ---------------------------------------------------------------------------------------------
-// Checks on the values the builders write verbatim
-// ---------------------------------------------------------------------------------------------
+// ---- Checks on the values the builders write verbatim ----
 
 /** Fluent Bit expands `${NAME}` in every value: a user value must not contain one. */
 function literal(value: string, what: string): string {
   if (value.includes("${"))
     throw new Error(`${what}: "\${" would be expanded by Fluent Bit as an environment variable`);
+  return value;
+}
+
+/** The value if it matches the whole pattern; else `<what>: "<value>" <rule>`. */
+function checked(pattern: RegExp, value: string, what: string, rule: string): string {
+  if (!pattern.test(value)) throw new Error(`${what}: "${value}" ${rule}`);
   return value;
 }
 
@@ -64,20 +66,14 @@ function envReference(name: string, what: string): string {
   return `\${${name}}`;
 }
 
-const SIZE = /^\d+[KkMmGgTt]?[Bb]?$/;
-function size(value: string, what: string): string {
-  if (!SIZE.test(value)) throw new Error(`${what}: "${value}" is not a size such as "50M" or "5G"`);
-  return value;
-}
+const size = (value: string, what: string) =>
+  checked(/^\d+[KkMmGgTt]?[Bb]?$/, value, what, 'is not a size such as "50M" or "5G"');
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-function host(value: string, what: string): string {
-  const isIPv4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(value);
-  if (!isIPv4 && !HOSTNAME.test(value))
-    throw new Error(`${what}: "${value}" is not a host name or IPv4 address`);
-  return value;
-}
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const host = (value: string, what: string) =>
+  IPV4.test(value) ? value : checked(HOSTNAME, value, what, "is not a host name or IPv4 address");
 
 function absolutePath(value: string, what: string): string {
   literal(value, what);
@@ -87,9 +83,7 @@ function absolutePath(value: string, what: string): string {
   return value;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Builders
-// ---------------------------------------------------------------------------------------------
+// ---- Builders ----
 
 /** Parser names the forwarder's filters refer to. */
 export const CONJUR_PARSER = "conjur";
@@ -115,26 +109,14 @@ export const CONJUR_AUDIT_REGEX =
   "(?<sd>-|(?:\\[(?:[^\\]\\\\]|\\\\.)*\\])+)(?: (?<message>.*))?$";
 export const CONJUR_AUDIT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%L%z";
 
+function regexParser(name: string, regex: string, time_format: string, types: string): FluentBitSection {
+  return { name, format: "regex", regex, time_key: "time", time_format, time_keep: "On", types };
+}
+
 export function buildConjurParsers(): FluentBitSection[] {
   return [
-    {
-      name: CONJUR_PARSER,
-      format: "regex",
-      regex: CONJUR_LOG_REGEX,
-      time_key: "time",
-      time_format: CONJUR_LOG_TIME_FORMAT,
-      time_keep: "On",
-      types: "pid:integer tid:integer",
-    },
-    {
-      name: CONJUR_AUDIT_PARSER,
-      format: "regex",
-      regex: CONJUR_AUDIT_REGEX,
-      time_key: "time",
-      time_format: CONJUR_AUDIT_TIME_FORMAT,
-      time_keep: "On",
-      types: "pri:integer",
-    },
+    regexParser(CONJUR_PARSER, CONJUR_LOG_REGEX, CONJUR_LOG_TIME_FORMAT, "pid:integer tid:integer"),
+    regexParser(CONJUR_AUDIT_PARSER, CONJUR_AUDIT_REGEX, CONJUR_AUDIT_TIME_FORMAT, "pri:integer"),
   ];
 }
 
@@ -169,8 +151,6 @@ export interface SpokeForwarderInput extends ForwardEndInput {
   storageTotalLimit: string;
   memBufLimit: string;
   conjurNamespace: string;
-  /** Defaults to memBufLimit. */
-  backlogMemLimit?: string;
 }
 
 const CONTAINER_LOGS = "/var/log/containers/*.log";
@@ -204,7 +184,7 @@ export function buildSpokeForwarderConfig(input: SpokeForwarderInput): FluentBit
   const memBufLimit = size(input.memBufLimit, "memBufLimit");
 
   return {
-    service: serviceSection(storagePath, size(input.backlogMemLimit ?? memBufLimit, "backlogMemLimit")),
+    service: serviceSection(storagePath, memBufLimit),
     parsers: buildConjurParsers(),
     pipeline: {
       inputs: [

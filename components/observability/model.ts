@@ -77,37 +77,31 @@ export function parsePrometheusDuration(text: string, what = "duration"): number
   return DURATION_UNITS_MS.reduce((total, [, unitMs], i) => total + Number(match[i + 1] ?? 0) * unitMs, 0);
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Throws `<what>: "<value>" <rule>` unless the pattern matches the whole value. */
+function assertPattern(pattern: RegExp, value: string, what: string, rule: string): void {
+  if (!pattern.test(value)) throw new Error(`${what}: "${value}" ${rule}`);
+}
+
 /**
  * Names that end up inside PromQL strings, job names, Fluent Bit tag patterns and Kubernetes
  * names: a DNS label is safe in all of them, so nothing needs escaping downstream.
  */
 export function assertDnsLabel(value: string, what: string): void {
-  if (!DNS_LABEL.test(value)) {
-    throw new Error(
-      `${what}: "${value}" must be a DNS label (lower-case letters, digits and "-", 1-63 chars)`,
-    );
-  }
+  const rule = 'must be a DNS label (lower-case letters, digits and "-", 1-63 chars)';
+  assertPattern(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, value, what, rule);
 }
 
-const LABEL_VALUE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Values written as label values and Fluent Bit record values (no spaces: `Record key value`). */
 export function assertSimpleLabelValue(value: string, what: string): void {
-  if (!LABEL_VALUE.test(value)) {
-    throw new Error(
-      `${what}: "${value}" must be letters, digits, ".", "_" or "-" (no spaces), at most 63 chars`,
-    );
-  }
+  const rule = 'must be letters, digits, ".", "_" or "-" (no spaces), at most 63 chars';
+  assertPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, value, what, rule);
 }
 
-const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
 /** "host:port" or "[ipv6]:port" with a port in 1..65535. */
 export function assertHostPort(value: string, what: string): void {
-  const match = HOST_PORT.exec(value);
+  const match = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(value);
   const port = match === null ? NaN : Number(match[2]);
-  if (match === null || port < 1 || port > 65535) {
-    throw new Error(`${what}: "${value}" must be host:port`);
-  }
+  if (match === null || port < 1 || port > 65535) throw new Error(`${what}: "${value}" must be host:port`);
 }
 
 export function assertPort(value: number, what: string): void {

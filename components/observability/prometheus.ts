@@ -25,10 +25,8 @@ import {
   parsePrometheusDuration,
 } from "./model";
 
-// ---------------------------------------------------------------------------------------------
 // Document types: field names are Prometheus' own (snake_case), so the objects serialise as-is.
 // Only fields Prometheus 2.42 accepts are modelled, which keeps the rejected ones out by type.
-// ---------------------------------------------------------------------------------------------
 
 export interface TlsClientConfig {
   ca_file: string;
@@ -49,16 +47,6 @@ export interface RelabelConfig {
   action?: "replace" | "keep" | "drop" | "labelmap" | "labeldrop" | "labelkeep";
 }
 
-export interface StaticConfig {
-  targets: string[];
-  labels?: Record<string, string>;
-}
-
-export interface KubernetesSdConfig {
-  role: "pod" | "service";
-  namespaces?: { names: string[] };
-}
-
 export interface ScrapeConfig {
   job_name: string;
   scrape_interval?: string;
@@ -70,8 +58,8 @@ export interface ScrapeConfig {
   tls_config?: TlsClientConfig;
   sample_limit?: number;
   body_size_limit?: string;
-  static_configs?: StaticConfig[];
-  kubernetes_sd_configs?: KubernetesSdConfig[];
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+  kubernetes_sd_configs?: Array<{ role: "pod" | "service"; namespaces?: { names: string[] } }>;
   relabel_configs?: RelabelConfig[];
 }
 
@@ -86,11 +74,7 @@ export interface PrometheusConfig {
   scrape_configs: ScrapeConfig[];
 }
 
-export interface RecordingRule {
-  record: string;
-  expr: string;
-  labels?: Record<string, string>;
-}
+export type RecordingRule = { record: string; expr: string };
 
 export interface AlertingRule {
   alert: string;
@@ -100,48 +84,19 @@ export interface AlertingRule {
   annotations: Record<string, string>;
 }
 
-export interface RuleGroup<R> {
-  name: string;
-  interval?: string;
-  rules: R[];
-}
+export type RuleFile<R> = { groups: Array<{ name: string; interval?: string; rules: R[] }> };
 
-export interface RuleFile<R> {
-  groups: RuleGroup<R>[];
-}
-
-export interface WebConfig {
-  tls_server_config: {
-    cert_file: string;
-    key_file: string;
-    client_auth_type: "RequireAndVerifyClientCert";
-    client_ca_file: string;
-    min_version: "TLS12";
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Spoke
-// ---------------------------------------------------------------------------------------------
+// ---- Spoke ----
 
 /** Client TLS for a Prometheus scraping an mTLS-protected Prometheus (its own or a spoke's). */
-export interface ScrapeTls {
-  caFile: string;
-  certFile: string;
-  keyFile: string;
-  serverName: string;
-}
+export type ScrapeTls = { caFile: string; certFile: string; keyFile: string; serverName: string };
 
 /**
  * Server-verified TLS without a client certificate, for scraping a Conjur endpoint that serves
- * /metrics over HTTPS (the follower on 443, the primary behind its TLS front).
+ * /metrics over HTTPS (the follower on 443, the primary behind its TLS front): the CA that issued
+ * the endpoint's certificate, and the name it holds (pod IPs are not in it, so it is always given).
  */
-export interface ServerTls {
-  /** CA that issued the endpoint's certificate. */
-  caFile: string;
-  /** Name the endpoint's certificate holds; pod IPs are not in it, so it is always given. */
-  serverName: string;
-}
+export type ServerTls = { caFile: string; serverName: string };
 
 function verifiedTls(tls: ServerTls, what: string): TlsClientConfig {
   if (tls.caFile.trim() === "") throw new Error(`${what}.caFile: must not be empty`);
@@ -156,14 +111,13 @@ function verifiedTls(tls: ServerTls, what: string): TlsClientConfig {
 
 /** Client TLS presenting a certificate (mTLS), for the spokes' Prometheus APIs. */
 function clientTls(tls: ScrapeTls): TlsClientConfig {
-  const { caFile, certFile, keyFile, serverName } = tls;
-  return {
-    ca_file: caFile,
-    cert_file: certFile,
-    key_file: keyFile,
-    server_name: serverName,
-    min_version: "TLS12",
-  };
+  const { caFile: ca_file, certFile: cert_file, keyFile: key_file, serverName: server_name } = tls;
+  return { ca_file, cert_file, key_file, server_name, min_version: "TLS12" };
+}
+
+/** A job's scheme and TLS when it scrapes over HTTPS (plain HTTP without `tls`). */
+function https(tls: TlsClientConfig | undefined): Pick<ScrapeConfig, "scheme" | "tls_config"> {
+  return tls !== undefined ? { scheme: "https", tls_config: tls } : {};
 }
 
 export interface SpokePrometheusInput {
@@ -194,22 +148,38 @@ export interface SpokePrometheusInput {
 
 function selfScrapeJob(target: string, tls: ScrapeTls | undefined): ScrapeConfig {
   assertHostPort(target, "selfScrapeTarget");
-  const job: ScrapeConfig = { job_name: SELF_SCRAPE_JOB };
-  if (tls !== undefined) {
-    job.scheme = "https";
-    job.tls_config = clientTls(tls);
-  }
-  job.static_configs = [{ targets: [target] }];
-  return job;
+  const tlsConfig = tls !== undefined ? clientTls(tls) : undefined;
+  return { job_name: SELF_SCRAPE_JOB, ...https(tlsConfig), static_configs: [{ targets: [target] }] };
 }
+
+// Relabelling rules by what they do, with Prometheus' field order (source, regex, replacement, target).
+const keep = (source: string, regex: string): RelabelConfig => ({
+  source_labels: [source],
+  regex,
+  action: "keep",
+});
+const drop = (source: string, regex: string): RelabelConfig => ({
+  source_labels: [source],
+  regex,
+  action: "drop",
+});
+function replace(source: string[], regex: string, target: string, replacement?: string): RelabelConfig {
+  const replaced = replacement !== undefined ? { replacement } : {};
+  return { source_labels: source, regex, ...replaced, target_label: target, action: "replace" };
+}
+const copy = (source: string, target: string): RelabelConfig => ({
+  source_labels: [source],
+  target_label: target,
+  action: "replace",
+});
 
 /**
  * A pod target's namespace and pod as labels. Only these are copied: mapping every pod label could
  * bring in a `cluster` or `region` label, which would shadow the external labels the hub relies on.
  */
-const POD_IDENTITY: RelabelConfig[] = [
-  { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace", action: "replace" },
-  { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod", action: "replace" },
+const POD_IDENTITY = [
+  copy("__meta_kubernetes_namespace", "namespace"),
+  copy("__meta_kubernetes_pod_name", "pod"),
 ];
 
 /** Prometheus turns a pod label key into this meta label (non-alphanumerics become "_"). */
@@ -222,98 +192,58 @@ function podLabelMeta(labelKey: string): string {
  * `<pod IP>:<port>`, labelled with its namespace and pod.
  */
 function runningPodTargets(appName: string, port: number): RelabelConfig[] {
-  const portText = String(port);
+  const podIp = ["__meta_kubernetes_pod_ip"];
   return [
-    { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: appName, action: "keep" },
+    keep(podLabelMeta(FOLLOWER_APP_LABEL), appName),
     // Pods that are not running yet (seed fetch still in its init container) have no metrics.
-    { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Running", action: "keep" },
+    keep("__meta_kubernetes_pod_phase", "Running"),
     // The pod role yields one target per declared container port; pinning the address to the
     // metrics port collapses them into one target per pod (identical targets are deduplicated).
-    {
-      source_labels: ["__meta_kubernetes_pod_ip"],
-      regex: "([0-9.]+)",
-      replacement: `$1:${portText}`,
-      target_label: "__address__",
-      action: "replace",
-    },
-    {
-      source_labels: ["__meta_kubernetes_pod_ip"],
-      regex: "([0-9A-Fa-f:]+:[0-9A-Fa-f:]*)",
-      replacement: `[$1]:${portText}`,
-      target_label: "__address__",
-      action: "replace",
-    },
+    replace(podIp, "([0-9.]+)", "__address__", `$1:${port}`),
+    replace(podIp, "([0-9A-Fa-f:]+:[0-9A-Fa-f:]*)", "__address__", `[$1]:${port}`),
     ...POD_IDENTITY,
   ];
 }
 
 function followerJob(input: SpokePrometheusInput): ScrapeConfig {
-  const job: ScrapeConfig = { job_name: FOLLOWER_JOB, metrics_path: "/metrics" };
-  if (input.followerTls !== undefined) {
-    job.scheme = "https";
-    job.tls_config = verifiedTls(input.followerTls, "followerTls");
-  }
-  if (input.staticFollowerTargets !== undefined) {
-    if (input.staticFollowerTargets.length === 0) {
+  const tls = input.followerTls !== undefined ? verifiedTls(input.followerTls, "followerTls") : undefined;
+  const job: ScrapeConfig = { job_name: FOLLOWER_JOB, metrics_path: "/metrics", ...https(tls) };
+  const staticTargets = input.staticFollowerTargets;
+  if (staticTargets !== undefined) {
+    if (staticTargets.length === 0) {
       throw new Error(
         "staticFollowerTargets: give at least one target, or omit it to use Kubernetes discovery",
       );
     }
-    input.staticFollowerTargets.forEach((t, i) => assertHostPort(t, `staticFollowerTargets[${i}]`));
-    job.static_configs = [{ targets: [...input.staticFollowerTargets] }];
-    return job;
+    staticTargets.forEach((t, i) => assertHostPort(t, `staticFollowerTargets[${i}]`));
+    return { ...job, static_configs: [{ targets: [...staticTargets] }] };
   }
-  job.kubernetes_sd_configs = [{ role: "pod", namespaces: { names: [input.followerNamespace] } }];
   // Selected by pod name: the Kubernetes Follower's pods carry its operator's labels, not ours, but
   // both follower kinds run as Deployment `conjur-follower` (pods `conjur-follower-<rs>-<id>`).
   const [, ...rest] = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
-  job.relabel_configs = [
-    {
-      source_labels: ["__meta_kubernetes_pod_name"],
-      regex: `${FOLLOWER_APP_NAME}-[a-z0-9]+-[a-z0-9]+`,
-      action: "keep",
-    },
-    ...rest,
-  ];
-  return job;
+  return {
+    ...job,
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [input.followerNamespace] } }],
+    relabel_configs: [
+      keep("__meta_kubernetes_pod_name", `${FOLLOWER_APP_NAME}-[a-z0-9]+-[a-z0-9]+`),
+      ...rest,
+    ],
+  };
 }
 
 function annotatedPodsJob(): ScrapeConfig {
+  const annotation = (name: string) => `__meta_kubernetes_pod_annotation_prometheus_io_${name}`;
   return {
     job_name: ANNOTATED_PODS_JOB,
     kubernetes_sd_configs: [{ role: "pod" }],
     relabel_configs: [
-      {
-        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
-        regex: "true",
-        action: "keep",
-      },
+      keep(annotation("scrape"), "true"),
       // Followers already have their own job; scraping them twice would double every Conjur rate.
-      { source_labels: [podLabelMeta(FOLLOWER_APP_LABEL)], regex: FOLLOWER_APP_NAME, action: "drop" },
-      {
-        source_labels: ["__meta_kubernetes_pod_phase"],
-        regex: "Pending|Succeeded|Failed|Unknown",
-        action: "drop",
-      },
-      {
-        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_scheme"],
-        regex: "(https?)",
-        target_label: "__scheme__",
-        action: "replace",
-      },
-      {
-        source_labels: ["__meta_kubernetes_pod_annotation_prometheus_io_path"],
-        regex: "(.+)",
-        target_label: "__metrics_path__",
-        action: "replace",
-      },
-      {
-        source_labels: ["__address__", "__meta_kubernetes_pod_annotation_prometheus_io_port"],
-        regex: "([^:]+)(?::\\d+)?;(\\d+)",
-        replacement: "$1:$2",
-        target_label: "__address__",
-        action: "replace",
-      },
+      drop(podLabelMeta(FOLLOWER_APP_LABEL), FOLLOWER_APP_NAME),
+      drop("__meta_kubernetes_pod_phase", "Pending|Succeeded|Failed|Unknown"),
+      replace([annotation("scheme")], "(https?)", "__scheme__"),
+      replace([annotation("path")], "(.+)", "__metrics_path__"),
+      replace(["__address__", annotation("port")], "([^:]+)(?::\\d+)?;(\\d+)", "__address__", "$1:$2"),
       ...POD_IDENTITY,
     ],
   };
@@ -324,16 +254,14 @@ export function buildSpokePrometheusConfig(input: SpokePrometheusInput): Prometh
   const global = globalSection(input);
   assertDnsLabel(input.followerNamespace, "followerNamespace");
   assertPort(input.followerMetricsPort, "followerMetricsPort");
-
-  const scrapeConfigs = [
-    selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
-  ];
-  if (input.followers !== false) scrapeConfigs.push(followerJob(input));
-  if (input.annotatedPods) scrapeConfigs.push(annotatedPodsJob());
   return {
     global,
     rule_files: [input.recordingRulesFile ?? DEFAULT_RECORDING_RULES_FILE],
-    scrape_configs: scrapeConfigs,
+    scrape_configs: [
+      selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
+      ...(input.followers !== false ? [followerJob(input)] : []),
+      ...(input.annotatedPods ? [annotatedPodsJob()] : []),
+    ],
   };
 }
 
@@ -358,62 +286,30 @@ export const RECORDING_RULES = {
  */
 export function buildSpokeRecordingRules(): RuleFile<RecordingRule> {
   const requests = "conjur_http_server_requests_total";
-  return {
-    groups: [
-      {
-        name: "conjur-spoke-aggregates",
-        rules: [
-          { record: RECORDING_RULES.requestRate, expr: `sum(rate(${requests}[5m]))` },
-          {
-            record: RECORDING_RULES.requestRateByOperation,
-            expr: `sum by (operation) (rate(${requests}[5m]))`,
-          },
-          {
-            // Without any 5xx series the sum is empty, not 0; `or 0 * requests` reports 0 errors
-            // while Conjur serves traffic, and still nothing when Conjur exports no metrics at all.
-            record: RECORDING_RULES.errorRate,
-            expr: `sum(rate(${requests}{code=~"5.."}[5m])) or 0 * sum(rate(${requests}[5m]))`,
-          },
-          {
-            record: RECORDING_RULES.errorRatio,
-            expr: `${RECORDING_RULES.errorRate} / ${RECORDING_RULES.requestRate}`,
-          },
-          {
-            record: RECORDING_RULES.durationBuckets,
-            expr: "sum by (le) (rate(conjur_http_server_request_duration_seconds_bucket[5m]))",
-          },
-          {
-            record: RECORDING_RULES.durationP99,
-            expr: `histogram_quantile(0.99, ${RECORDING_RULES.durationBuckets})`,
-          },
-          { record: RECORDING_RULES.upByJob, expr: "sum by (job) (up)" },
-          { record: RECORDING_RULES.targetsByJob, expr: "count by (job) (up)" },
-        ],
-      },
-    ],
-  };
+  const rules: Array<[keyof typeof RECORDING_RULES, string]> = [
+    ["requestRate", `sum(rate(${requests}[5m]))`],
+    ["requestRateByOperation", `sum by (operation) (rate(${requests}[5m]))`],
+    // Without any 5xx series the sum is empty, not 0; `or 0 * requests` reports 0 errors while
+    // Conjur serves traffic, and still nothing when Conjur exports no metrics at all.
+    ["errorRate", `sum(rate(${requests}{code=~"5.."}[5m])) or 0 * sum(rate(${requests}[5m]))`],
+    ["errorRatio", `${RECORDING_RULES.errorRate} / ${RECORDING_RULES.requestRate}`],
+    ["durationBuckets", "sum by (le) (rate(conjur_http_server_request_duration_seconds_bucket[5m]))"],
+    ["durationP99", `histogram_quantile(0.99, ${RECORDING_RULES.durationBuckets})`],
+    ["upByJob", "sum by (job) (up)"],
+    ["targetsByJob", "count by (job) (up)"],
+  ];
+  const records = rules.map(([name, expr]) => ({ record: RECORDING_RULES[name], expr }));
+  return { groups: [{ name: "conjur-spoke-aggregates", rules: records }] };
 }
 
 /** `--web.config.file` for a spoke: HTTPS only, and only for clients with a cert from the CA. */
-export function buildSpokeWebConfig(input: {
-  certFile: string;
-  keyFile: string;
-  clientCaFile: string;
-}): WebConfig {
-  return {
-    tls_server_config: {
-      cert_file: input.certFile,
-      key_file: input.keyFile,
-      client_auth_type: "RequireAndVerifyClientCert",
-      client_ca_file: input.clientCaFile,
-      min_version: "TLS12",
-    },
-  };
+export function buildSpokeWebConfig(input: { certFile: string; keyFile: string; clientCaFile: string }) {
+  const { certFile: cert_file, keyFile: key_file, clientCaFile: client_ca_file } = input;
+  const clientAuth = { client_auth_type: "RequireAndVerifyClientCert", client_ca_file } as const;
+  return { tls_server_config: { cert_file, key_file, ...clientAuth, min_version: "TLS12" as const } };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Hub
-// ---------------------------------------------------------------------------------------------
+// ---- Hub ----
 
 export interface HubSpoke {
   name: string;
@@ -527,8 +423,7 @@ function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
   return {
     job_name: PRIMARY_JOB,
     metrics_path: "/metrics",
-    scheme: "https",
-    tls_config: verifiedTls(primary.tls, "primary.tls"),
+    ...https(verifiedTls(primary.tls, "primary.tls")),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [primary.namespace] } }],
     relabel_configs: [
       ...runningPodTargets(PRIMARY_APP_NAME, primary.port),

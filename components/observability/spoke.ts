@@ -4,7 +4,7 @@
 // the hub's log sink over mTLS, buffered on the node while the hub is away.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { SpokeSpec, StackSpec } from "../../stacks/spec";
+import type { SpokeSpec } from "../../stacks/spec";
 import type { SpokePki, SpokeTrust } from "../pki";
 import {
   dnsEgressRule,
@@ -29,24 +29,26 @@ import {
   FLUENT_BIT_RESOURCES,
   followerPodPort,
   logForwarderFile,
-  PROMETHEUS_PATHS,
   SPOKE_PROMETHEUS_RESOURCES,
   SPOKE_PROMETHEUS_STORAGE,
   spokePrometheusFiles,
 } from "./workloads";
-import { AppScope, appPods, configMounts, fluentBitPodSpec, prometheusPodSpec, type Mount } from "./parts";
+import {
+  ANYWHERE,
+  AppScope,
+  appPods,
+  fluentBitPodTemplate,
+  prometheusServer,
+  type ObservabilityArgs,
+  type Step,
+} from "./parts";
 
-export interface SpokeObservabilityArgs {
-  /** The validated stack spec (images, monitoring settings, the hub's log sink name). */
-  readonly spec: StackSpec;
+/** The spec (images, monitoring settings, the hub's log sink name), the spoke's provider, and: */
+export interface SpokeObservabilityArgs extends ObservabilityArgs {
   /** This spoke, as the spec declares it (converted). */
   readonly spoke: SpokeSpec;
-  /** Provider of the spoke's cluster. */
-  readonly provider: k8s.Provider;
   /** The estate's certificates: this spoke's Prometheus server and Fluent Bit client, the root CA. */
   readonly pki: SpokePki;
-  /** The forward protocol's shared key (secret), the same value the hub's log sink holds. */
-  readonly forwardSharedKey: pulumi.Input<string>;
 }
 
 /** Names of the objects this component creates; the policy pack's Fluent Bit exemption matches FLUENT_BIT_NAME. */
@@ -54,15 +56,7 @@ export const FLUENT_BIT_NAME = "fluent-bit";
 export const SPOKE_PROMETHEUS_CLUSTER_ROLE = "hubspoke-prometheus";
 export const FLUENT_BIT_CLUSTER_ROLE = "hubspoke-fluent-bit";
 
-/** Without `hub.egressCidrs`, any source may connect: the client certificate decides. */
-const ANY_ADDRESS = ["0.0.0.0/0"];
-
-interface SpokeParts {
-  readonly name: string;
-  readonly args: SpokeObservabilityArgs;
-  readonly trust: SpokeTrust;
-  readonly k8sOpts: pulumi.CustomResourceOptions;
-}
+type SpokeParts = Step<SpokeObservabilityArgs> & { readonly trust: SpokeTrust };
 
 export class SpokeObservability extends pulumi.ComponentResource {
   /** The URL the hub's federate job scrapes (`https://<monitoring.hostname>:9090/federate`). */
@@ -96,83 +90,48 @@ export class SpokeObservability extends pulumi.ComponentResource {
 /** Metrics: the spoke Prometheus, whose API only the estate's certificates may call. */
 function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
   const { spec, spoke, pki } = args;
-  const restricted = { name: MONITORING_NAMESPACE, podSecurity: "restricted" } as const;
-  const prometheus = new AppScope(name, "monitoring", PROMETHEUS_SERVICE, restricted, k8sOpts);
-  const tls = prometheus.tlsSecret("tls", {
+  const enterprise = spec.conjur.edition === "enterprise";
+  const loadBalancer = spoke.monitoring.exposure === "LoadBalancer";
+  const hubSources = spec.hub.egressCidrs;
+  const tls = {
     "tls.crt": trust.prometheusServer.certPem,
     "tls.key": trust.prometheusServer.keyPem,
     // The estate root CA: it issued the hub's client certificate, the followers' and our own.
     "ca.crt": pki.caCertPem,
     // Enterprise: the follower's certificate comes from the Leader, which this CA verifies.
-    ...(spec.conjur.edition === "enterprise" ? { "follower-ca.crt": spec.conjur.leader.caCertificate } : {}),
+    ...(enterprise ? { "follower-ca.crt": spec.conjur.leader.caCertificate } : {}),
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     "client.crt": trust.prometheusSelfClient.certPem,
     "client.key": trust.prometheusSelfClient.keyPem,
-  });
-  const { prometheusYaml, rulesYaml, webYaml } = spokePrometheusFiles(spec, spoke);
-  const config = prometheus.configMap("config", {
-    [PROMETHEUS_PATHS.configFile]: prometheusYaml,
-    [PROMETHEUS_PATHS.rulesFile]: rulesYaml,
-  });
-  // File paths only: the key and certificates are in the Secret.
-  const web = prometheus.configMap("web", { [PROMETHEUS_PATHS.webConfigFile]: webYaml });
-  const serviceAccount = prometheus.serviceAccount(true);
-  // Discovery lists pods (followers in conjur-system, annotated pods anywhere); nothing else.
-  prometheus.grantRead("prometheus", SPOKE_PROMETHEUS_CLUSTER_ROLE, ["pods"], serviceAccount);
-
-  const storage = SPOKE_PROMETHEUS_STORAGE;
-  const data = { emptyDir: { sizeLimit: storage.volume } };
-  new k8s.apps.v1.Deployment(
-    `${name}-prometheus`,
-    {
-      metadata: prometheus.meta(),
-      spec: {
-        replicas: 1,
-        // One TSDB per pod in an emptyDir: never two pods at once.
-        strategy: { type: "Recreate" },
-        selector: { matchLabels: selectorLabels(PROMETHEUS_SERVICE) },
-        template: {
-          metadata: prometheus.podMetadata([prometheusYaml, rulesYaml, webYaml], true),
-          spec: prometheusPodSpec({
-            image: spec.images.prometheus,
-            serviceAccount,
-            storage,
-            resources: SPOKE_PROMETHEUS_RESOURCES,
-            mtls: true,
-            mounts: [
-              ...configMounts(PROMETHEUS_PATHS, config, tls, web),
-              { name: "data", path: PROMETHEUS_PATHS.data, source: data },
-            ],
-          }),
-        },
-      },
+  };
+  prometheusServer(name, k8sOpts, {
+    image: spec.images.prometheus,
+    tls: ["tls", tls],
+    files: spokePrometheusFiles(spec, spoke),
+    // Discovery lists pods (followers in conjur-system, annotated pods anywhere); nothing else.
+    discovery: [{ resource: "prometheus", role: SPOKE_PROMETHEUS_CLUSTER_ROLE, resources: ["pods"] }],
+    workload: "Deployment",
+    storage: SPOKE_PROMETHEUS_STORAGE,
+    resources: SPOKE_PROMETHEUS_RESOURCES,
+    service: {
+      type: spoke.monitoring.exposure,
+      // Local keeps the hub's source address visible to the NetworkPolicy.
+      ...(loadBalancer ? { externalTrafficPolicy: "Local" } : {}),
+      // The cloud firewall admits the hub only, when its addresses are known.
+      ...(loadBalancer && hubSources.length ? { loadBalancerSourceRanges: [...hubSources] } : {}),
     },
-    prometheus.opts,
-  );
-  const loadBalancer = spoke.monitoring.exposure === "LoadBalancer";
-  const hubSources = spec.hub.egressCidrs;
-  prometheus.service({
-    type: spoke.monitoring.exposure,
-    // Local keeps the hub's source address visible to the NetworkPolicy.
-    ...(loadBalancer ? { externalTrafficPolicy: "Local" } : {}),
-    // The cloud firewall admits the hub only, when its addresses are known.
-    ...(loadBalancer && hubSources.length ? { loadBalancerSourceRanges: [...hubSources] } : {}),
-    selector: selectorLabels(PROMETHEUS_SERVICE),
-    ports: [{ name: "web", port: PROMETHEUS_PORT, targetPort: "web", protocol: "TCP" }],
-  });
-
-  prometheus.isolate(
     // The hub (from outside, through the LoadBalancer or your route) and in-cluster proxies: only
     // the TLS port, and the web config refuses any client without an estate certificate.
-    [
+    ingress: [
       {
-        from: [...ipBlocks(hubSources.length ? hubSources : ANY_ADDRESS), { namespaceSelector: {} }],
+        // Without `hub.egressCidrs`, any source may connect: the client certificate decides.
+        from: [...ipBlocks(hubSources.length ? hubSources : ANYWHERE), { namespaceSelector: {} }],
         ports: tcpPorts(PROMETHEUS_PORT),
       },
     ],
-    [
+    egress: [
       // The follower (Enterprise): the only pods of conjur-system, on the port they listen on.
-      ...(spec.conjur.edition === "enterprise"
+      ...(enterprise
         ? [
             {
               to: [{ namespaceSelector: namespaceSelectorFor(CONJUR_NAMESPACE) }],
@@ -186,7 +145,7 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
       dnsEgressRule(),
       kubeApiEgressRule(),
     ],
-  );
+  });
 }
 
 /** Logs: the Fluent Bit DaemonSet, forwarding the node's container logs to the hub's log sink. */
@@ -203,83 +162,65 @@ function spokeLogForwarder({ name, args, trust, k8sOpts }: SpokeParts) {
     },
   } as const;
   const forwarder = new AppScope(name, "logging", FLUENT_BIT_NAME, privileged, k8sOpts);
-  // Verifies the hub sink's certificate, which the root CA issued.
-  const tlsData = tlsSecretData(trust.logForwarderClient, pki.caCertPem);
-  const tls = forwarder.tlsSecret("tls", tlsData);
-  const sharedKeyEnv = forwarder.sharedKeyEnv(args.forwardSharedKey);
-  const forwarderConf = logForwarderFile(spec, spoke);
-  const config = forwarder.configMap("config", { [FLUENT_BIT_PATHS.configFile]: forwarderConf });
-  const serviceAccount = forwarder.serviceAccount(true);
-  // The kubernetes filter reads pod and namespace metadata; nothing else.
-  forwarder.grantRead("fluent-bit", FLUENT_BIT_CLUSTER_ROLE, ["namespaces", "pods"], serviceAccount);
-
   const { hostLogs, forwarderState } = FLUENT_BIT_PATHS;
-  const mounts: Mount[] = [
-    ...configMounts(FLUENT_BIT_PATHS, config, tls),
-    {
-      name: "host-logs",
-      path: hostLogs,
-      readOnly: true,
-      source: { hostPath: { path: hostLogs, type: "Directory" } },
-    },
-    // Tail offsets and the filesystem buffer survive pod restarts and upgrades.
-    {
-      name: "state",
-      path: forwarderState,
-      source: { hostPath: { path: forwarderState, type: "DirectoryOrCreate" } },
-    },
-  ];
   // Root only to read the node's root-owned log files (0640) and write its buffer on the node:
   // no capability, no escalation, no host namespaces, read-only root filesystem.
   const rootSeccomp = { type: "RuntimeDefault" };
+  // Unready while the hub is unreachable: harmless, a DaemonSet serves no traffic.
+  const template = fluentBitPodTemplate(forwarder, {
+    image: spec.images.fluentBit,
+    // Verifies the hub sink's certificate, which the root CA issued.
+    tls: tlsSecretData(trust.logForwarderClient, pki.caCertPem),
+    sharedKey: args.forwardSharedKey,
+    conf: logForwarderFile(spec, spoke),
+    readRole: FLUENT_BIT_CLUSTER_ROLE,
+    // The spoke Prometheus scrapes its buffer and retry metrics (annotated-pods job).
+    annotations: {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(FLUENT_BIT_HTTP_PORT),
+      "prometheus.io/path": FLUENT_BIT_METRICS_PATH,
+    },
+    podSecurityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, seccompProfile: rootSeccomp },
+    // Logs of workloads on tainted nodes are logs too.
+    placement: { tolerations: [{ operator: "Exists", effect: "NoSchedule" }] },
+    readinessDelaySeconds: 10,
+    resources: FLUENT_BIT_RESOURCES,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: false,
+      runAsUser: 0,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: rootSeccomp,
+    },
+    mounts: [
+      {
+        name: "host-logs",
+        path: hostLogs,
+        readOnly: true,
+        source: { hostPath: { path: hostLogs, type: "Directory" } },
+      },
+      // Tail offsets and the filesystem buffer survive pod restarts and upgrades.
+      {
+        name: "state",
+        path: forwarderState,
+        source: { hostPath: { path: forwarderState, type: "DirectoryOrCreate" } },
+      },
+    ],
+  });
+  const daemonSet = {
+    selector: { matchLabels: selectorLabels(FLUENT_BIT_NAME) },
+    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+    template,
+  };
   new k8s.apps.v1.DaemonSet(
     `${name}-fluent-bit`,
-    {
-      metadata: forwarder.meta(),
-      spec: {
-        selector: { matchLabels: selectorLabels(FLUENT_BIT_NAME) },
-        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-        template: {
-          // The spoke Prometheus scrapes its buffer and retry metrics (annotated-pods job).
-          metadata: forwarder.podMetadata([forwarderConf], true, {
-            "prometheus.io/scrape": "true",
-            "prometheus.io/port": String(FLUENT_BIT_HTTP_PORT),
-            "prometheus.io/path": FLUENT_BIT_METRICS_PATH,
-          }),
-          // Unready while the hub is unreachable: harmless, a DaemonSet serves no traffic.
-          spec: fluentBitPodSpec({
-            serviceAccount,
-            automountServiceAccountToken: true,
-            podSecurityContext: {
-              runAsUser: 0,
-              runAsGroup: 0,
-              runAsNonRoot: false,
-              seccompProfile: rootSeccomp,
-            },
-            // Logs of workloads on tainted nodes are logs too.
-            placement: { tolerations: [{ operator: "Exists", effect: "NoSchedule" }] },
-            image: spec.images.fluentBit,
-            env: [sharedKeyEnv],
-            readinessDelaySeconds: 10,
-            resources: FLUENT_BIT_RESOURCES,
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              privileged: false,
-              readOnlyRootFilesystem: true,
-              runAsNonRoot: false,
-              runAsUser: 0,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: rootSeccomp,
-            },
-            mounts,
-          }),
-        },
-      },
-    },
+    { metadata: forwarder.meta(), spec: daemonSet },
     forwarder.opts,
   );
 
-  const sinkCidrs = spec.hub.logSinkCidrs.length ? spec.hub.logSinkCidrs : ANY_ADDRESS;
+  const sinkCidrs = spec.hub.logSinkCidrs.length ? spec.hub.logSinkCidrs : ANYWHERE;
   forwarder.isolate(
     [{ from: [appPods(MONITORING_NAMESPACE, PROMETHEUS_SERVICE)], ports: tcpPorts(FLUENT_BIT_HTTP_PORT) }],
     [{ to: ipBlocks(sinkCidrs), ports: tcpPorts(LOG_FORWARD_PORT) }, dnsEgressRule(), kubeApiEgressRule()],

@@ -52,47 +52,39 @@ export const PROMETHEUS_PATHS = {
   data: "/prometheus",
 } as const;
 
-export function prometheusConfigPath(): string {
-  return path.posix.join(PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.configFile);
-}
-
-export function prometheusRulesPath(): string {
-  return path.posix.join(PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.rulesFile);
-}
-
-export function prometheusWebConfigPath(): string {
-  return path.posix.join(PROMETHEUS_PATHS.webDir, PROMETHEUS_PATHS.webConfigFile);
-}
-
-/** A file of the Prometheus TLS Secret, as mounted. */
-export function prometheusTlsFile(key: PrometheusTlsKey): string {
-  return path.posix.join(PROMETHEUS_PATHS.tlsDir, key);
-}
+const { configDir, configFile, rulesFile, webDir, webConfigFile, tlsDir } = PROMETHEUS_PATHS;
+const PROMETHEUS_RULES_PATH = path.posix.join(configDir, rulesFile);
 
 /**
- * Keys of a Prometheus TLS Secret: its server (spoke) or federation client (hub) certificate, the
- * estate root CA, and on a spoke the client certificate of its own mTLS self-scrape.
+ * A file of the Prometheus TLS Secret, as mounted: its server (spoke) or federation client (hub)
+ * certificate, the estate root CA, and on a spoke the client certificate of its own self-scrape.
  */
-export type PrometheusTlsKey =
-  "tls.crt" | "tls.key" | "ca.crt" | "follower-ca.crt" | "client.crt" | "client.key";
+function prometheusTlsFile(
+  key: "tls.crt" | "tls.key" | "ca.crt" | "follower-ca.crt" | "client.crt" | "client.key",
+): string {
+  return path.posix.join(tlsDir, key);
+}
 
-export interface PrometheusArgsInput {
+/** The Prometheus command line; the image's default arguments are replaced as a whole. */
+export function prometheusArgs(input: {
   retentionTime: string;
   retentionSize: string;
   /** Serve the API through the mTLS web config (spokes). */
   webConfig: boolean;
-}
-
-/** The Prometheus command line; the image's default arguments are replaced as a whole. */
-export function prometheusArgs(input: PrometheusArgsInput): string[] {
+}): string[] {
   return [
-    `--config.file=${prometheusConfigPath()}`,
+    `--config.file=${path.posix.join(configDir, configFile)}`,
     `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
     `--storage.tsdb.retention.time=${input.retentionTime}`,
     `--storage.tsdb.retention.size=${input.retentionSize}`,
     `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
-    ...(input.webConfig ? [`--web.config.file=${prometheusWebConfigPath()}`] : []),
+    ...(input.webConfig ? [`--web.config.file=${path.posix.join(webDir, webConfigFile)}`] : []),
   ];
+}
+
+/** Requests and limits of a container: cpu and memory requested, cpu and memory at most. */
+function budget(cpuRequest: string, memoryRequest: string, cpuLimit: string, memoryLimit: string): Resources {
+  return { cpuRequest, memoryRequest, cpuLimit, memoryLimit };
 }
 
 /** The official image runs as nobody (65534); the TSDB volume gets the same group. */
@@ -102,18 +94,8 @@ export const PROMETHEUS_UID = 65534;
 export const SPOKE_PROMETHEUS_STORAGE = { retentionTime: "7d", retentionSize: "1536MB", volume: "2Gi" };
 export const HUB_PROMETHEUS_STORAGE = { retentionTime: "30d", retentionSize: "18GB", volume: "20Gi" };
 
-export const SPOKE_PROMETHEUS_RESOURCES: Resources = {
-  cpuRequest: "100m",
-  memoryRequest: "256Mi",
-  cpuLimit: "1",
-  memoryLimit: "1Gi",
-};
-export const HUB_PROMETHEUS_RESOURCES: Resources = {
-  cpuRequest: "250m",
-  memoryRequest: "512Mi",
-  cpuLimit: "2",
-  memoryLimit: "2Gi",
-};
+export const SPOKE_PROMETHEUS_RESOURCES = budget("100m", "256Mi", "1", "1Gi");
+export const HUB_PROMETHEUS_RESOURCES = budget("250m", "512Mi", "2", "2Gi");
 
 // ---- Fluent Bit ----
 
@@ -132,17 +114,10 @@ export const FLUENT_BIT_PATHS = {
   sinkBuffer: "/var/fluent-bit/sink",
 } as const;
 
-export function fluentBitConfigPath(): string {
-  return path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS.configFile);
-}
-
-export function fluentBitTlsFile(key: "tls.crt" | "tls.key" | "ca.crt"): string {
-  return path.posix.join(FLUENT_BIT_PATHS.tlsDir, key);
-}
-
 /** The container's command: the image's binary with our config file. */
 export function fluentBitCommand(): { command: string[]; args: string[] } {
-  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", fluentBitConfigPath()] };
+  const configPath = path.posix.join(FLUENT_BIT_PATHS.configDir, FLUENT_BIT_PATHS.configFile);
+  return { command: [FLUENT_BIT_PATHS.binary], args: ["-c", configPath] };
 }
 
 /** Env vars the Fluent Bit configs reference as ${VAR}; each is filled from a Secret. */
@@ -155,18 +130,8 @@ export const FORWARDER_BUFFER = { memBufLimit: "50M", storageTotalLimit: "2G" };
 /** Sink buffering in front of the destination; the emptyDir is sized above the limit. */
 export const SINK_BUFFER = { memBufLimit: "64M", storageTotalLimit: "4G", volume: "5Gi" };
 
-export const FLUENT_BIT_RESOURCES: Resources = {
-  cpuRequest: "50m",
-  memoryRequest: "96Mi",
-  cpuLimit: "500m",
-  memoryLimit: "384Mi",
-};
-export const LOG_SINK_RESOURCES: Resources = {
-  cpuRequest: "100m",
-  memoryRequest: "128Mi",
-  cpuLimit: "1",
-  memoryLimit: "512Mi",
-};
+export const FLUENT_BIT_RESOURCES = budget("50m", "96Mi", "500m", "384Mi");
+export const LOG_SINK_RESOURCES = budget("100m", "128Mi", "1", "512Mi");
 /** The sink's uid: the image does not need root when it reads no host files. */
 export const LOG_SINK_UID = 10000;
 
@@ -284,7 +249,7 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
       tls: federationClientTls(),
       sampleLimit: monitoring.sampleLimit,
       bodySizeLimit: FEDERATION_BODY_SIZE_LIMIT,
-      ruleFiles: [prometheusRulesPath()],
+      ruleFiles: [PROMETHEUS_RULES_PATH],
       selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
       // Through the primary's TLS front, which already admits the monitoring namespace (Open
       // Source: with Enterprise the Leader runs outside Kubernetes and is monitored there).
@@ -342,7 +307,7 @@ export function spokePrometheusFiles(spec: StackSpec, spoke: SpokeSpec) {
         serverName: serviceFqdn(FOLLOWER_SERVICE, CONJUR_NAMESPACE),
       },
       annotatedPods: true,
-      recordingRulesFile: prometheusRulesPath(),
+      recordingRulesFile: PROMETHEUS_RULES_PATH,
       selfScrapeTarget: `localhost:${PROMETHEUS_PORT}`,
       // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
       selfScrapeTls: {
@@ -366,9 +331,9 @@ export function spokePrometheusFiles(spec: StackSpec, spoke: SpokeSpec) {
 
 /** TLS and shared-key settings of both ends of the forward protocol, as mounted and passed in. */
 const FORWARD_TLS = {
-  caFile: fluentBitTlsFile("ca.crt"),
-  certFile: fluentBitTlsFile("tls.crt"),
-  keyFile: fluentBitTlsFile("tls.key"),
+  caFile: path.posix.join(FLUENT_BIT_PATHS.tlsDir, "ca.crt"),
+  certFile: path.posix.join(FLUENT_BIT_PATHS.tlsDir, "tls.crt"),
+  keyFile: path.posix.join(FLUENT_BIT_PATHS.tlsDir, "tls.key"),
   sharedKeyEnv: FORWARD_SHARED_KEY_ENV,
 };
 
