@@ -207,6 +207,24 @@ describe("sharded layout (examples/sharded)", function () {
   });
 });
 
+describe("sharded layout: reviewing a shard's change against a git ref", function () {
+  this.timeout(300_000);
+  it("plans the shard at that ref with the same hub plan, and finds nothing changed", async () => {
+    const hub = await capturePlan({ stack: "fleet-hub", configFile: stackFile("fleet-hub") });
+    const plan = await capturePlan({
+      stack: "fleet-shard-a",
+      configFile: stackFile("fleet-shard-a"),
+      hubPlan: hub.outDir,
+      against: "HEAD",
+    });
+    assert.equal(plan.result.exitCode, 0, plan.log.join("\n"));
+    assert.ok(
+      plan.log.some((l) => /^diff against HEAD: 0 create, 0 update, 0 replace, 0 delete/.test(l)),
+      plan.log.join("\n"),
+    );
+  });
+});
+
 describe("sharded layout: a shard without its hub plan", () => {
   it("stops with exit 2 naming layout.hubStack and how to plan the hub, and writes nothing", async () => {
     const plan = await capturePlan({

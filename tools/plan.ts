@@ -125,6 +125,14 @@ export async function runPlan(
     for (const e of stackFile.errors) log(formatConfigError(e));
     return { exitCode: 2 };
   }
+  // A shard reads its hub stack's outputs: from the hub's plan, which must exist and match.
+  const outDir = path.resolve(args.out ?? path.join(PROJECT_ROOT, "out", args.stack));
+  const declared = specFromConfig(stackFile.config, stackFile.secretKeys);
+  const hubPlan = declared ? hubPlanFor(declared, args.hubPlan, path.dirname(outDir)) : undefined;
+  if (hubPlan && !hubPlan.ok) {
+    log(`plan error: ${hubPlan.message}`);
+    return { exitCode: 2 };
+  }
   // The previous plan first: a bad --against is a usage error, and nothing may be written then.
   const digestKey = newDigestKey();
   let previous: PreviousPlan | undefined;
@@ -138,6 +146,7 @@ export async function runPlan(
             ...(args.configFile && !path.relative(PROJECT_ROOT, file).startsWith("..")
               ? { configFile: path.relative(PROJECT_ROOT, file) }
               : {}),
+            ...(hubPlan?.ok && hubPlan.dir ? { hubPlan: hubPlan.dir } : {}),
             digestKey,
             log,
           });
@@ -146,14 +155,6 @@ export async function runPlan(
       return { exitCode: 2 };
     }
     previous = found.previous;
-  }
-  // A shard reads its hub stack's outputs: from the hub's plan, which must exist and match.
-  const outDir = path.resolve(args.out ?? path.join(PROJECT_ROOT, "out", args.stack));
-  const declared = specFromConfig(stackFile.config, stackFile.secretKeys);
-  const hubPlan = declared ? hubPlanFor(declared, args.hubPlan, path.dirname(outDir)) : undefined;
-  if (hubPlan && !hubPlan.ok) {
-    log(`plan error: ${hubPlan.message}`);
-    return { exitCode: 2 };
   }
   let evaluation: Evaluation;
   try {

@@ -52,6 +52,11 @@ export interface PlanAtRefArgs {
   readonly stack: string;
   /** The stack file relative to the repository, when not Pulumi.<stack>.yaml. */
   readonly configFile?: string;
+  /**
+   * A shard's hub plan directory: the tree's plan reads the hub's outputs from it (the hub as it is
+   * now; its outputs are the CA, the shared key and names, which a shard's diff does not depend on).
+   */
+  readonly hubPlan?: string;
   /** Key for the child's secret digests (this run only). */
   readonly digestKey: Buffer;
   readonly log: (line: string) => void;
@@ -116,6 +121,7 @@ export function planAtRef(args: PlanAtRefArgs): AgainstResult {
         "--out",
         out,
         ...(args.configFile ? ["--config-file", args.configFile] : []),
+        ...(args.hubPlan ? ["--hub-plan", path.resolve(args.hubPlan)] : []),
       ],
       {
         cwd: tree,

@@ -58,7 +58,12 @@ export function stackReferenceState(document: Readonly<Record<string, unknown>>)
 }
 
 export type HubPlanResult =
-  | { readonly ok: true; readonly references: Record<string, StackReferenceState> }
+  | {
+      readonly ok: true;
+      readonly references: Record<string, StackReferenceState>;
+      /** The hub plan directory read (a shard only). */
+      readonly dir?: string;
+    }
   | { readonly ok: false; readonly message: string };
 
 /**
@@ -92,5 +97,5 @@ export function hubPlanFor(spec: StackSpec, hubPlanDir: string | undefined, outR
     mismatch("conjurEdition", spec.conjur.edition),
   ].filter((p): p is string => p !== undefined);
   if (problems.length) return { ok: false, message: `layout.hubStack: ${file}: ${problems.join("; ")}` };
-  return { ok: true, references: { [hubStack]: stackReferenceState(document) } };
+  return { ok: true, references: { [hubStack]: stackReferenceState(document) }, dir };
 }
