@@ -651,13 +651,13 @@ function hubLeaderErrors(
   const hub = isRecord(config["hub"]) ? config["hub"] : {};
   const url = str(leader["url"]);
   const host = url && URL.canParse(url) ? new URL(url).hostname : undefined;
-  const clash = arr(hub["hostnames"]).find(
-    (h) => typeof h === "string" && certificateNameCovers(h, host ?? ""),
-  );
+  const clash = arr(hub["hostnames"])
+    .map(str)
+    .find((h) => h !== undefined && host !== undefined && certificateNameCovers(h, host));
   if (host && clash !== undefined)
     errors.push({
       path: "conjur.leader.url",
-      message: `"${host}" is also a hub hostname (${String(clash)}): the Leader needs a name of its own, its load balancer is not the hub's`,
+      message: `"${host}" is also a hub hostname (${clash}): the Leader needs a name of its own, its load balancer is not the hub's`,
     });
   // A Leader pod whose container restarts comes back without its database (docs/architecture.md): in
   // prod a Standby must hold a copy to promote.

@@ -79,7 +79,7 @@ describe("in-hub Leader builders", () => {
 
   it("mounts CyberArk's documented container volumes, each a sub-directory of the pod's volume", () => {
     const [container] = leaderPodSpec(LEADER, "i:1", "sa").containers;
-    const mounts = Object.fromEntries(container!.volumeMounts.map((m) => [m.mountPath, m.subPath]));
+    const mounts = Object.fromEntries(container.volumeMounts.map((m) => [m.mountPath, m.subPath]));
     assert.deepEqual(mounts, {
       "/etc/conjur/config": "config",
       "/opt/cyberark/dap/security": "security",
@@ -88,7 +88,7 @@ describe("in-hub Leader builders", () => {
       "/var/log/conjur": "logs",
       [LEADER_STATE_PATHS.hubspoke]: "hubspoke",
     });
-    assert.ok(container!.volumeMounts.every((m) => m.name === "state"));
+    assert.ok(container.volumeMounts.every((m) => m.name === "state"));
   });
 });
 
@@ -104,7 +104,7 @@ describe("the Leader configuration script against a stand-in kubectl", () => {
     '[ "$1" = -i ] && shift',
     "shift 2; pod=$1; shift; shift 3",
     'root="$PODS/$pod"; mkdir -p "$root"',
-    'map() { printf %s "$1" | sed -e "s#/var/lib/hubspoke#$root/state#g" -e "s#/tmp/#$root/tmp/#g"; }',
+    'map() { printf %s "$1" | sed -e "s#/tmp/#$root/tmp/#g" -e "s#/var/lib/hubspoke#$root/state#g"; }',
     'args=""; for a in "$@"; do args="$args $(printf "%s" "$(map "$a")" | sed "s/\'/\'\\\\\\\\\'\'/g; s/^/\'/; s/$/\'/")"; done',
     'mkdir -p "$root/tmp"',
     'eval "POD=$pod POD_ROOT=$root exec $args"',
@@ -114,12 +114,15 @@ describe("the Leader configuration script against a stand-in kubectl", () => {
     "#!/bin/sh",
     'echo "$POD evoke $*" >> "$EVOKE_LOG"',
     'case "$1 $2" in',
-    '  "configure leader"|"configure standby") touch "$POD_ROOT/healthy" ;;',
-    '  "seed standby") echo "SEED-FOR-$3" ;;',
+    '  "role ") cat "$POD_ROOT/role" 2>/dev/null || echo blank ;;',
+    '  "configure leader") echo master > "$POD_ROOT/role" ;;',
+    '  "configure standby") echo standby > "$POD_ROOT/role" ;;',
+    '  "seed standby") echo "SEED-FOR-$3-FROM-$POD" ;;',
+    '  "unpack seed") cat > "$POD_ROOT/unpacked-seed" ;;',
     "esac",
     "",
   ].join("\n");
-  const CURL = ["#!/bin/sh", '[ -f "$POD_ROOT/healthy" ]', ""].join("\n");
+  const CURL = ["#!/bin/sh", 'grep -qv blank "$POD_ROOT/role" 2>/dev/null', ""].join("\n");
   const PASSWORD = "Admin-Pass.word~42";
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -163,7 +166,14 @@ describe("the Leader configuration script against a stand-in kubectl", () => {
     fs.rmSync(env["EVOKE_LOG"]!, { force: true });
     const result = spawnSync("sh", [path.join(dir, "configure.sh")], { encoding: "utf8", env });
     const evoke = fs.existsSync(env["EVOKE_LOG"]!) ? fs.readFileSync(env["EVOKE_LOG"]!, "utf8") : "";
-    return { ...result, evoke: evoke.trim().split("\n").filter(Boolean) };
+    // `evoke role` only asks: the calls that change something are the others.
+    return {
+      ...result,
+      evoke: evoke
+        .trim()
+        .split("\n")
+        .filter((l) => l && !l.endsWith(" evoke role")),
+    };
   };
 
   it("configures the Leader, imports the estate PKI and configures the Standby, in that order", () => {
@@ -175,12 +185,15 @@ describe("the Leader configuration script against a stand-in kubectl", () => {
       `conjur-leader-0 evoke ca import --force --key ${env["PODS"]}/conjur-leader-0/tmp/hubspoke-pki/leader.key --set ${env["PODS"]}/conjur-leader-0/tmp/hubspoke-pki/leader.crt`,
       `conjur-leader-0 evoke ca import --force --key ${env["PODS"]}/conjur-leader-0/tmp/hubspoke-pki/follower.key ${env["PODS"]}/conjur-leader-0/tmp/hubspoke-pki/follower.crt`,
       "conjur-leader-0 evoke seed standby conjur-leader-1.conjur-leader-nodes.conjur-system.svc.cluster.local conjur-leader-0.conjur-leader-nodes.conjur-system.svc.cluster.local",
-      `conjur-leader-1 evoke unpack seed ${env["PODS"]}/conjur-leader-1/tmp/standby-seed.tar`,
+      "conjur-leader-1 evoke unpack seed -",
       "conjur-leader-1 evoke configure standby",
     ]);
-    // The seed reached the Standby through the Job's scratch and left no copy anywhere.
+    // The Leader's seed reached the Standby through stdin, and no copy is left in the Job's scratch.
+    assert.equal(
+      fs.readFileSync(path.join(env["PODS"]!, "conjur-leader-1", "unpacked-seed"), "utf8"),
+      "SEED-FOR-conjur-leader-1.conjur-leader-nodes.conjur-system.svc.cluster.local-FROM-conjur-leader-0\n",
+    );
     assert.deepEqual(fs.readdirSync(path.join(dir, "scratch")), []);
-    assert.equal(fs.existsSync(path.join(env["PODS"]!, "conjur-leader-1", "tmp", "standby-seed.tar")), false);
     assert.equal(fs.existsSync(path.join(env["PODS"]!, "conjur-leader-0", "tmp", "hubspoke-pki")), false);
     // The password went through stdin: never on a kubectl command line (the API server records those).
     assert.doesNotMatch(
@@ -215,13 +228,39 @@ describe("the Leader configuration script against a stand-in kubectl", () => {
     );
   });
 
-  it("refuses to configure again a Leader whose volume says it was configured but that does not answer /health", () => {
+  it("refuses to configure again a Leader whose volume says it was configured but whose appliance is blank", () => {
     assert.equal(run().status, 0);
-    fs.rmSync(path.join(env["PODS"]!, "conjur-leader-0", "healthy"));
+    // A new container: the volume (and the record on it) survived, the database did not.
+    fs.rmSync(path.join(env["PODS"]!, "conjur-leader-0", "role"));
     const lost = run();
     assert.notEqual(lost.status, 0);
     assert.deepEqual(lost.evoke, []);
-    assert.match(lost.stderr, /conjur-leader-0 was configured as Leader before .* not configuring it again/);
+    assert.match(
+      lost.stderr,
+      /conjur-leader-0: its volume records that it was configured as leader, but the appliance is blank/,
+    );
+  });
+
+  it("records a Leader configured by hand and configures nothing on it (it still imports the PKI)", () => {
+    fs.mkdirSync(path.join(env["PODS"]!, "conjur-leader-0"), { recursive: true });
+    fs.writeFileSync(path.join(env["PODS"]!, "conjur-leader-0", "role"), "master\n");
+    const result = run();
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(!result.evoke.some((l) => l.includes("configure leader")));
+    assert.ok(result.evoke.some((l) => l.includes("--set")));
+    assert.equal(
+      fs.readFileSync(path.join(env["PODS"]!, "conjur-leader-0", "state", "role"), "utf8"),
+      "leader\n",
+    );
+  });
+
+  it("refuses a pod the appliance says is something else (a Standby where the Leader should be)", () => {
+    fs.mkdirSync(path.join(env["PODS"]!, "conjur-leader-0"), { recursive: true });
+    fs.writeFileSync(path.join(env["PODS"]!, "conjur-leader-0", "role"), "standby\n");
+    const result = run();
+    assert.notEqual(result.status, 0);
+    assert.deepEqual(result.evoke, []);
+    assert.match(result.stderr, /says it is 'standby', not blank or the Leader/);
   });
 
   it("is valid POSIX shell", () => {

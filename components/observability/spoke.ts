@@ -104,7 +104,9 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
     // The estate root CA: it issued the hub's client certificate, the followers' and our own.
     "ca.crt": pki.caCertPem,
     // Enterprise: the follower's certificate comes from the Leader, which this CA verifies.
-    ...(spec.conjur.edition === "enterprise" ? { "follower-ca.crt": leaderCaPem(spec.conjur.leader, pki.caCertPem) } : {}),
+    ...(spec.conjur.edition === "enterprise"
+      ? { "follower-ca.crt": leaderCaPem(spec.conjur.leader, pki.caCertPem) }
+      : {}),
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     "client.crt": trust.prometheusSelfClient.certPem,
     "client.key": trust.prometheusSelfClient.keyPem,
