@@ -660,6 +660,8 @@ export const hubLeaderSchema = z.strictObject({
     .min(0, "must be 0 or more")
     .max(4, "at most 4")
     .default(0),
+  /** The pod that is the Leader (0 until a Standby is promoted by hand: docs/operations.md). */
+  activeNode: z.number().int("must be a whole number").min(0, "must be 0 or more").default(0),
   /** Persistent volume per appliance pod (configuration, keys, backups, seeds, logs). */
   storage: z.strictObject({ size: storage.optional(), class: dnsLabel.optional() }).default({}),
   resources: resourcesSchema.optional(),

@@ -110,6 +110,8 @@ export interface HubLeaderSpec extends LeaderEndpoint {
   /** Further names the Leader's certificate carries. */
   readonly altNames: readonly string[];
   readonly standbys: number;
+  /** Ordinal of the appliance pod that is the Leader (the others are Standbys). */
+  readonly activeNode: number;
   readonly storage: { readonly size: string; readonly class?: string };
   readonly resources: Resources;
 }
@@ -597,7 +599,7 @@ function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] 
   if (config["backup"] !== undefined)
     err(
       "backup",
-      "only for edition oss: with enterprise the Leader's database is outside the hub, back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
+      "only for edition oss: with enterprise the Leader's database is the appliance's own (outside the hub, or inside its pods with placement hub), back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
     );
   if (config["failover"] !== undefined)
     err(
@@ -659,6 +661,13 @@ function hubLeaderErrors(
       path: "conjur.leader.url",
       message: `"${host}" is also a hub hostname (${clash}): the Leader needs a name of its own, its load balancer is not the hub's`,
     });
+  const standbys = typeof leader["standbys"] === "number" ? leader["standbys"] : 0;
+  const active = leader["activeNode"];
+  if (typeof active === "number" && active > standbys)
+    errors.push({
+      path: "conjur.leader.activeNode",
+      message: `${active} is not an appliance pod: with ${standbys} Standby(s) the pods are 0 to ${standbys}`,
+    });
   // A Leader pod whose container restarts comes back without its database (docs/architecture.md): in
   // prod a Standby must hold a copy to promote.
   if (config["environment"] === "prod" && (leader["standbys"] ?? 0) === 0)
@@ -693,6 +702,7 @@ function conjurSpec(c: ConjurConfig, appliance: string | undefined): ConjurSpec 
           ...endpoint,
           altNames: given.altNames,
           standbys: given.standbys,
+          activeNode: given.activeNode,
           storage: {
             size: given.storage.size ?? HUB_LEADER_DEFAULTS.storageSize,
             ...(given.storage.class ? { class: given.storage.class } : {}),

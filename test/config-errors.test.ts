@@ -519,6 +519,13 @@ describe("config errors", () => {
           /at least 1 in prod/,
         );
       });
+      it("an active node that is not one of the appliance pods", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { standbys: 1, activeNode: 2 })),
+          "conjur.leader.activeNode",
+          /2 is not an appliance pod: with 1 Standby\(s\) the pods are 0 to 1/,
+        );
+      });
       it("storage that is not a size", () => {
         expectError(
           errorsFor((c) => hubLeader(c, { storage: { size: "2 cores" } })),

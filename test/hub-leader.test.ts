@@ -13,6 +13,7 @@ import {
   LEADER_STATE_PATHS,
   leaderDnsNames,
   leaderPodNames,
+  leaderPodsLeaderFirst,
   leaderPodSpec,
 } from "../components/hub/leader-documents";
 import type { HubLeaderSpec } from "../stacks/spec";
@@ -24,6 +25,7 @@ const LEADER: HubLeaderSpec = {
   cidrs: [],
   altNames: ["conjur.leader.acme.com"],
   standbys: 2,
+  activeNode: 0,
   storage: { size: "20Gi" },
   resources: { cpuRequest: "100m", memoryRequest: "512Mi", cpuLimit: "2", memoryLimit: "4Gi" },
 };
@@ -31,6 +33,19 @@ const LEADER: HubLeaderSpec = {
 describe("in-hub Leader builders", () => {
   it("names the Leader pod first, then one pod per Standby", () => {
     assert.deepEqual(leaderPodNames(LEADER), ["conjur-leader-0", "conjur-leader-1", "conjur-leader-2"]);
+  });
+
+  it("hands the Job the active Leader first once a Standby has been promoted (activeNode)", () => {
+    assert.deepEqual(leaderPodsLeaderFirst(LEADER), [
+      "conjur-leader-0",
+      "conjur-leader-1",
+      "conjur-leader-2",
+    ]);
+    assert.deepEqual(leaderPodsLeaderFirst({ ...LEADER, activeNode: 2 }), [
+      "conjur-leader-2",
+      "conjur-leader-0",
+      "conjur-leader-1",
+    ]);
   });
 
   it("puts the external name first in the Leader's certificate, then the extra, Service and pod names", () => {

@@ -13,6 +13,7 @@ import {
   ipBlocks,
   JOB_RESOURCES,
   kubeApiEgressRule,
+  preferredAntiAffinity,
   resourceRequirements,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
@@ -33,6 +34,7 @@ import {
   LEADER_STATEFULSET,
   leaderDnsNames,
   leaderPodNames,
+  leaderPodsLeaderFirst,
   leaderPodSpec,
 } from "./leader-documents";
 import type { HubContext, ServerAccess } from "./context";
@@ -145,7 +147,11 @@ function leaderWorkload(ctx: HubContext, args: HubLeaderArgs) {
         selector: { matchLabels: selector },
         template: {
           metadata: { labels },
-          spec: leaderPodSpec(leader, args.image, LEADER_STATEFULSET),
+          // The Leader and its Standbys on different nodes where the cluster has them.
+          spec: {
+            ...leaderPodSpec(leader, args.image, LEADER_STATEFULSET),
+            affinity: preferredAntiAffinity(selector),
+          },
         },
         volumeClaimTemplates: [
           {
@@ -171,7 +177,7 @@ function leaderWorkload(ctx: HubContext, args: HubLeaderArgs) {
     },
     nsOpts,
   );
-  const leaderPod = { [POD_NAME_LABEL]: leaderPodNames(leader)[0] ?? `${LEADER_STATEFULSET}-0` };
+  const leaderPod = { [POD_NAME_LABEL]: leaderPodsLeaderFirst(leader)[0] ?? `${LEADER_STATEFULSET}-0` };
   new k8s.core.v1.Service(
     `${name}-leader-service`,
     { metadata: meta(LEADER_SERVICE, "leader"), spec: { type: "ClusterIP", selector: leaderPod, ports } },
@@ -241,7 +247,7 @@ function leaderConfigureJob(
     account: spec.conjurAccount,
     hostname: leader.hostname.replace(/:\d+$/, ""),
     altNames: leaderDnsNames(leader).slice(1),
-    pods,
+    pods: leaderPodsLeaderFirst(leader),
     passwordFile: "/secrets/admin/password",
     pkiDir: "/secrets/pki",
     scratchDir: "/scratch",

@@ -57,9 +57,16 @@ export const LEADER_PKI_FILES = {
   followerKey: "follower.key",
 } as const;
 
-/** Pod names: the Leader first, then the Standbys. */
+/** Pod names in ordinal order: the Leader is pod 0 until a Standby is promoted (`activeNode`). */
 export function leaderPodNames(leader: Pick<HubLeaderSpec, "standbys">): string[] {
   return Array.from({ length: 1 + leader.standbys }, (_, i) => `${LEADER_STATEFULSET}-${i}`);
+}
+
+/** The pods as the configuration Job takes them: the active Leader first, then the Standbys. */
+export function leaderPodsLeaderFirst(leader: Pick<HubLeaderSpec, "standbys" | "activeNode">): string[] {
+  const pods = leaderPodNames(leader);
+  const active = pods[leader.activeNode] ?? pods[0];
+  return [...pods.filter((p) => p === active), ...pods.filter((p) => p !== active)];
 }
 
 /** A pod's stable DNS name under the headless Service. */
