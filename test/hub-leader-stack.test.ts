@@ -10,6 +10,8 @@ import type { Evaluation, RecordedResource } from "../tools/mock-engine";
 import { isIrreplaceable } from "../policy/rules/protection";
 import { PlanDocument } from "../tools/plan-output";
 import { capturePlan, CapturedPlan, readManifests } from "./support/plans";
+import { checkClusterManifests, formatManifestProblem } from "../tools/manifest-checks";
+import { isBuiltInKind, UnknownFieldChecker, validateWithModel } from "./support/kubernetes-schema";
 import {
   APPLIANCE_IMAGE,
   evaluate,
@@ -173,6 +175,26 @@ describe("an in-hub Leader planned end to end (prod's twin from a stack file)", 
       assert.equal((r as Json).options?.protect, true, r.urn);
       assert.ok(isIrreplaceable(r), r.urn);
     }
+  });
+
+  it("renders hub objects the Kubernetes schemas accept (unknown fields rejected) and the API server's rules", () => {
+    const hub = readManifests(plan.outDir)
+      .filter((d) => d.cluster === "prod-mgmt")
+      .map((d) => d.object);
+    const builtIn = hub.filter((o) => isBuiltInKind(String(o["apiVersion"]), String(o["kind"])));
+    const checker = new UnknownFieldChecker(
+      builtIn.map((o) => ({ apiVersion: String(o["apiVersion"]), kind: String(o["kind"]) })),
+    );
+    const problems = builtIn.flatMap((o) =>
+      [...validateWithModel(o), ...checker.check(o)].map(
+        (p) => `${String(o["kind"])} ${String((o["metadata"] as Json).name)}: ${p.path}: ${p.message}`,
+      ),
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(checkClusterManifests(hub).map(formatManifestProblem), []);
+    assert.ok(
+      builtIn.some((o) => o["kind"] === "StatefulSet" && (o["metadata"] as Json).name === "conjur-leader"),
+    );
   });
 
   it("writes the appliance manifests as kubectl takes them, with no secret in clear", () => {
