@@ -156,56 +156,44 @@ export function dangers(diff: PlanDiff, resources: ReadonlyMap<string, DiffableR
  */
 function inHubLeaderDangers(diff: PlanDiff, resources: ReadonlyMap<string, DiffableResource>): Danger[] {
   const out: Danger[] = [];
+  const flag = (rank: number, title: string, detail: string, hits: readonly ResourceChange[]) => {
+    if (hits.length) out.push({ rank, title, detail, urns: hits.map((r) => r.urn) });
+  };
   const input = (urn: string, path: string[]) => valueAt(resources.get(urn)?.inputs, path);
-  const inConjur = (r: ResourceChange) => input(r.urn, ["metadata", "namespace"]) === CONJUR_NAMESPACE;
   const named = (r: ResourceChange, kind: string, names: readonly string[]) =>
-    kindOf(r.type) === kind && inConjur(r) && names.includes(String(input(r.urn, ["metadata", "name"])));
+    kindOf(r.type) === kind &&
+    input(r.urn, ["metadata", "namespace"]) === CONJUR_NAMESPACE &&
+    names.includes(String(input(r.urn, ["metadata", "name"])));
+  const changes = (r: ResourceChange, path: string) =>
+    r.op === "update" && r.changes.some((c) => c.path.startsWith(path));
   const appliance = diff.resources.filter((r) => named(r, "StatefulSet", [LEADER_STATEFULSET]));
-  const podsLost = appliance.filter((r) => ACTING.includes(r.op));
-  if (podsLost.length)
-    out.push({
-      rank: 1,
-      title: "in-hub Leader: appliance pods deleted or re-created",
-      detail:
-        "The appliance keeps its database in the container: a deleted Leader or Standby pod comes back blank. Promote and re-seed by hand first (docs/operations.md#the-leader-in-the-hub-cluster).",
-      urns: podsLost.map((r) => r.urn),
-    });
-  const scaled = appliance.filter(
-    (r) => r.op === "update" && r.changes.some((c) => c.path === "spec.replicas"),
+  const runbook = "docs/operations.md#the-leader-in-the-hub-cluster";
+  flag(
+    1,
+    "in-hub Leader: appliance pods deleted or re-created",
+    `The appliance keeps its database in the container: a deleted Leader or Standby pod comes back blank. Promote and re-seed by hand first (${runbook}).`,
+    appliance.filter((r) => ACTING.includes(r.op)),
   );
-  if (scaled.length)
-    out.push({
-      rank: 2,
-      title: "in-hub Leader: the number of appliance pods changes",
-      detail:
-        "A Standby removed takes its copy of the database with it (its volume stays); an added one starts blank and the configuration Job seeds it. Never remove the pod conjur.leader.activeNode names.",
-      urns: scaled.map((r) => r.urn),
-    });
-  const moved = diff.resources.filter(
-    (r) =>
-      named(r, "Service", [LEADER_SERVICE, LEADER_EXTERNAL_SERVICE]) &&
-      r.op === "update" &&
-      r.changes.some((c) => c.path.startsWith("spec.selector")),
+  flag(
+    2,
+    "in-hub Leader: the number of appliance pods changes",
+    "A Standby removed takes its copy of the database with it (its volume stays); an added one starts blank and the configuration Job seeds it. Never remove the pod conjur.leader.activeNode names.",
+    appliance.filter((r) => changes(r, "spec.replicas")),
   );
-  if (moved.length)
-    out.push({
-      rank: 2,
-      title: "in-hub Leader: its Services move to another appliance pod",
-      detail:
-        "Clients and followers follow conjur.leader.activeNode: run `evoke role promote` in that pod before this `pulumi up`, or they reach a read-only Standby.",
-      urns: moved.map((r) => r.urn),
-    });
-  const template = appliance.filter(
-    (r) => r.op === "update" && r.changes.some((c) => c.path.startsWith("spec.template")),
+  flag(
+    2,
+    "in-hub Leader: its Services move to another appliance pod",
+    "Clients and followers follow conjur.leader.activeNode: run `evoke role promote` in that pod before this `pulumi up`, or they reach a read-only Standby.",
+    diff.resources.filter(
+      (r) => named(r, "Service", [LEADER_SERVICE, LEADER_EXTERNAL_SERVICE]) && changes(r, "spec.selector"),
+    ),
   );
-  if (template.length)
-    out.push({
-      rank: 4,
-      title: "in-hub Leader: pod template changed, applied only as pods are deleted by hand",
-      detail:
-        "updateStrategy OnDelete: nothing restarts now; follow the upgrade procedure pod by pod (docs/operations.md#the-leader-in-the-hub-cluster).",
-      urns: template.map((r) => r.urn),
-    });
+  flag(
+    4,
+    "in-hub Leader: pod template changed, applied only as pods are deleted by hand",
+    `updateStrategy OnDelete: nothing restarts now; follow the upgrade procedure pod by pod (${runbook}).`,
+    appliance.filter((r) => changes(r, "spec.template")),
+  );
   return out;
 }
 
