@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import type { Evaluation, RecordedResource } from "../tools/mock-engine";
 import { isIrreplaceable } from "../policy/rules/protection";
+import { hubLeaderAccess } from "../components/hub/hub-leader";
 import { PlanDocument } from "../tools/plan-output";
 import { capturePlan, CapturedPlan, readManifests } from "./support/plans";
 import { checkClusterManifests, formatManifestProblem } from "../tools/manifest-checks";
@@ -122,6 +123,14 @@ describe("an in-hub Leader through the mocks (staging's twin)", () => {
     // The mock's certificates name the resource that made them: this one is the estate root CA.
     const ca = hubObject("ConfigMap", "conjur-leader-ca").inputs as Json;
     assert.match(String(unwrap(ca.data["ca.crt"])), /-root-ca-cert\n-----END CERTIFICATE/);
+  });
+
+  it("names in hubLeaderAccess() the objects the hub creates (what other stacks' policy loads would use)", () => {
+    const access = hubLeaderAccess();
+    assert.equal(access.serverUrl, "https://conjur-leader.conjur-system.svc");
+    assert.ok(hubObject("Secret", access.adminSecretName as string));
+    assert.ok(hubObject("ConfigMap", String((access.serverCaVolume as Json).configMap.name)));
+    assert.equal(access.serverPort, 443);
   });
 
   it("keeps the admin password and every key in Secrets only", () => {

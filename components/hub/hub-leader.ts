@@ -43,6 +43,8 @@ import { CALLS_KUBE_API_ANNOTATION } from "../../policy/pod-security";
 /** The non-root uid the configuration Job runs kubectl as (the image's own user is root). */
 const KUBECTL_UID = 65532;
 const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";
+/** The objects holding the generated admin password and the estate CA the policy load trusts. */
+const HUB_LEADER_OBJECTS = { adminSecret: "conjur-admin", caConfigMap: "conjur-leader-ca" } as const;
 
 export interface HubLeaderArgs {
   readonly spec: StackSpec;
@@ -66,7 +68,11 @@ function leaderSecrets(ctx: HubContext, args: HubLeaderArgs) {
   );
   const admin = new k8s.core.v1.Secret(
     `${name}-admin`,
-    { metadata: meta("conjur-admin", "conjur"), type: "Opaque", stringData: { password: password.result } },
+    {
+      metadata: meta(HUB_LEADER_OBJECTS.adminSecret, "conjur"),
+      type: "Opaque",
+      stringData: { password: password.result },
+    },
     { ...nsOpts, ...keep },
   );
   const validity = {
@@ -102,7 +108,7 @@ function leaderSecrets(ctx: HubContext, args: HubLeaderArgs) {
   );
   const ca = new k8s.core.v1.ConfigMap(
     `${name}-leader-ca`,
-    { metadata: meta("conjur-leader-ca", "conjur"), data: { "ca.crt": pki.caCertPem } },
+    { metadata: meta(HUB_LEADER_OBJECTS.caConfigMap, "conjur"), data: { "ca.crt": pki.caCertPem } },
     nsOpts,
   );
   return { admin, pkiSecret, ca, publicCerts: [pki.caCertPem, leaderCert.certPem, followerCert.certPem] };
@@ -346,21 +352,35 @@ function leaderNetworkPolicies(ctx: HubContext, spokeSources: readonly string[])
 }
 
 /**
+ * How a policy-load Job in the hub's conjur-system reaches the in-hub Leader, by the names of the
+ * objects `hubLeader` creates (the admin Secret and the CA ConfigMap): in-cluster, under the estate CA.
+ */
+export function hubLeaderAccess(): ServerAccess {
+  return {
+    serverUrl: `https://${LEADER_SERVICE}.${CONJUR_NAMESPACE}.svc`,
+    serverCaVolume: { name: "ca", configMap: { name: HUB_LEADER_OBJECTS.caConfigMap } },
+    adminSecretName: HUB_LEADER_OBJECTS.adminSecret,
+    serverPeers: [{ podSelector: { matchLabels: selectorLabels(LEADER_STATEFULSET) } }],
+    serverPort: HTTPS_PORT,
+    dependsOn: [],
+    enableThroughApi: true,
+  };
+}
+
+/**
  * Conjur Enterprise with its Leader in the hub cluster: the named parts, then what the policy load
- * needs to reach it (in-cluster, under the estate CA), after the configuration Job.
+ * needs to reach it, after the configuration Job.
  */
 export function hubLeader(ctx: HubContext, args: HubLeaderArgs): ServerAccess {
   const secrets = leaderSecrets(ctx, args);
   const { statefulSet, spokeSources } = leaderWorkload(ctx, args);
   const configure = leaderConfigureJob(ctx, args, secrets, statefulSet);
   leaderNetworkPolicies(ctx, spokeSources);
+  // The same names, through the objects' outputs: the Jobs wait for them.
   return {
-    serverUrl: `https://${LEADER_SERVICE}.${CONJUR_NAMESPACE}.svc`,
+    ...hubLeaderAccess(),
     serverCaVolume: { name: "ca", configMap: { name: secrets.ca.metadata.name } },
     adminSecretName: secrets.admin.metadata.name,
-    serverPeers: [{ podSelector: { matchLabels: selectorLabels(LEADER_STATEFULSET) } }],
-    serverPort: HTTPS_PORT,
     dependsOn: [configure],
-    enableThroughApi: true,
   };
 }
