@@ -62,6 +62,43 @@ export const exemptions: readonly Exemption[] = [
       "service state under its image's tree at start-up; those paths are not documented for separate " +
       "volumes. Its seed fetcher init container keeps a read-only root filesystem.",
   },
+  {
+    rule: "pod-security-restricted",
+    kind: "StatefulSet",
+    namespace: "conjur-system",
+    name: "conjur-leader",
+    reason:
+      "Only with conjur.leader.placement hub (CyberArk recommends a Leader outside Kubernetes, the " +
+      "default). The Conjur Enterprise appliance runs its init system, evoke and its services (nginx, " +
+      "PostgreSQL, syslog-ng) as root and needs AUDIT_WRITE (kubernetes-conjur-deploy " +
+      "`conjur-cluster.yaml` adds it; its OpenShift set-up grants anyuid and a custom SCC for it). Its " +
+      "seccomp profile is left unset because runtime default profiles block keyctl, which the " +
+      "appliance calls (CyberArk's container installs run it with seccomp unconfined or their own " +
+      "profile). The namespace is labelled pod-security baseline, which allows all of this; privilege " +
+      "escalation stays forbidden.",
+    waive: applianceWaivedChecks,
+  },
+  {
+    rule: "read-only-root-filesystem",
+    kind: "StatefulSet",
+    namespace: "conjur-system",
+    name: "conjur-leader",
+    reason:
+      "The Conjur Enterprise appliance writes its database and service state under its image's tree; " +
+      "only configuration, keys, backups, seeds and logs have documented volume paths (mounted from " +
+      "the pod's persistent volume).",
+  },
+  {
+    rule: "probes-liveness-and-readiness",
+    kind: "StatefulSet",
+    namespace: "conjur-system",
+    name: "conjur-leader",
+    reason:
+      "No liveness probe on purpose: a restarted appliance container comes back without its database " +
+      "(it lives in the container, not on a documented volume), so the kubelet must never restart a " +
+      "Leader or Standby on its own. Readiness (`GET /health` over HTTPS, as kubernetes-conjur-deploy) " +
+      "keeps traffic away from a pod that is not configured or not healthy; the alerting is on it.",
+  },
 ];
 
 /** A copy of the exemption list, for docs and reviews. */

@@ -34,6 +34,9 @@ export const DEFAULT_IMAGES: Readonly<Record<PublicImageKey, string>> = {
   awsCli: "amazon/aws-cli:2.27.50",
   // Reports the backup CronJob's last successful run (kube_cronjob_status_last_successful_time).
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0",
+  // The in-hub Leader's configuration Job: kubectl with a POSIX shell (registry.k8s.io/kubectl has no
+  // shell to run the script in).
+  kubectl: "alpine/k8s:1.33.4",
 };
 
 export interface EnvironmentDefaults {
@@ -144,3 +147,13 @@ export const BACKUP_DEFAULTS: Readonly<
     escrow: true,
   },
 };
+
+/**
+ * An in-hub Leader's appliance pods (conjur.leader.placement: hub): CyberArk's kubernetes-conjur-deploy
+ * `conjur-cluster.yaml` requests 0.1 CPU / 0.5Gi and limits 2 CPU / 4Gi; the volume holds the
+ * configuration, keys, backups (`evoke backup` archives), seeds and logs.
+ */
+export const HUB_LEADER_DEFAULTS = {
+  resources: small("100m", "512Mi", "2", "4Gi"),
+  storageSize: "20Gi",
+} as const;

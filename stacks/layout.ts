@@ -48,6 +48,11 @@ export function layoutRuleErrors(config: Raw): ConfigError[] {
       "layout.role",
       `${role}: a sharded layout needs conjur.edition enterprise (the Open Source primary enables authenticators from its own pod's environment, which a shard stack cannot change; docs/sharding.md)`,
     );
+  if (edition === "enterprise" && record(record(config["conjur"])["leader"])["placement"] === "hub")
+    err(
+      "conjur.leader.placement",
+      `hub: not supported with layout.role ${role} yet: the in-hub Leader's follower certificate names the hub stack's own spokes only, so a shard's followers could not present one (docs/sharding.md, "Limits")`,
+    );
   if (role === "hub" && layout["spokeCidrs"] === undefined)
     err(
       "layout.spokeCidrs",

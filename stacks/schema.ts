@@ -117,8 +117,10 @@ export const imagesSchema = z.strictObject({
   conjur: image.optional(),
   nginx: image.optional(),
   postgres: image.optional(),
-  /** Conjur Enterprise appliance (licensed, from CyberArk): appliance followers. */
+  /** Conjur Enterprise appliance (licensed, from CyberArk): an in-hub Leader and appliance followers. */
   appliance: image.optional(),
+  /** kubectl with a POSIX shell: the in-hub Leader's configuration Job runs `evoke` through `kubectl exec`. */
+  kubectl: image.optional(),
   seedFetcher: image.optional(),
   curl: image.optional(),
   prometheus: image.optional(),
@@ -620,25 +622,55 @@ const pem = z
     "not a PEM certificate",
   );
 
+/** The Leader's https URL, as followers (and, external, the policy-load Job) reach it. */
+const leaderUrl = z.url({ protocol: /^https$/, error: "not an https:// URL" });
+/** The Leader's addresses, for the followers' egress policies (default: any address, on the Leader's ports only). */
+const leaderCidrs = z.array(cidr).min(1).optional();
+
 /**
- * The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement, and the only one
- * this stack supports: docs/architecture.md, "Conjur topology"). The stack manages its policy,
- * authenticators and seeds through its API.
+ * The Conjur Enterprise Leader outside Kubernetes (CyberArk's recommended placement): the stack manages
+ * its policy, authenticators and seeds through its API.
  */
-export const leaderSchema = z.strictObject({
-  placement: z.literal("external", {
-    error: 'expected "external" (a Leader in the hub cluster is not supported)',
-  }),
-  /** https URL of the Leader or its load balancer, as followers and the policy-load Job reach it. */
-  url: z.url({ protocol: /^https$/, error: "not an https:// URL" }),
+export const externalLeaderSchema = z.strictObject({
+  placement: z.literal("external"),
+  url: leaderUrl,
   /** PEM of the CA that issued the Leader's certificate (public). */
   caCertificate: pem,
   /** Config key (set with --secret) holding the Leader's admin password: policy load and authenticators. */
   adminPasswordSecret: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "not a config key name (letters, digits, '_' and '-')"),
-  /** The Leader's addresses, for egress policies (default: any address, on the Leader's ports only). */
-  cidrs: z.array(cidr).min(1).optional(),
+  cidrs: leaderCidrs,
+});
+
+/**
+ * The Leader in the hub cluster (docs/architecture.md, "A Leader in the hub cluster"): the appliance
+ * image in a StatefulSet, configured by the stack with `evoke`, under the estate PKI, with Standbys.
+ */
+export const hubLeaderSchema = z.strictObject({
+  placement: z.literal("hub"),
+  /** The external https URL followers use (its host goes into the Leader's certificate and `evoke configure leader -h`). */
+  url: leaderUrl,
+  /** Further DNS names the Leader's certificate must carry (a second load balancer name, say). */
+  altNames: z.array(hostname).default([]),
+  /** Standbys: further appliance pods configured with `evoke configure standby` (promoted by hand). */
+  standbys: z
+    .number()
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(4, "at most 4")
+    .default(0),
+  /** The pod that is the Leader (0 until a Standby is promoted by hand: docs/operations.md). */
+  activeNode: z.number().int("must be a whole number").min(0, "must be 0 or more").default(0),
+  /** Persistent volume per appliance pod (configuration, keys, backups, seeds, logs). */
+  storage: z.strictObject({ size: storage.optional(), class: dnsLabel.optional() }).default({}),
+  resources: resourcesSchema.optional(),
+  cidrs: leaderCidrs,
+});
+
+export const leaderSchema = z.discriminatedUnion("placement", [externalLeaderSchema, hubLeaderSchema], {
+  error:
+    'expected placement "external" (CyberArk\'s recommendation) or "hub" (the appliance in the hub cluster)',
 });
 
 export const CONJUR_EDITIONS = ["oss", "enterprise"] as const;

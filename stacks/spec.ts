@@ -5,6 +5,7 @@ import {
   BACKUP_DEFAULTS,
   DEFAULT_IMAGES,
   ENVIRONMENT_DEFAULTS,
+  HUB_LEADER_DEFAULTS,
   MONITORING_DEFAULTS,
   PublicImageKey,
   Resources,
@@ -86,18 +87,45 @@ export type LogSinkSpec =
       readonly credentialsSecret: string;
     };
 
-/** The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement). */
-export interface LeaderSpec {
-  readonly placement: "external";
-  /** https URL and host name of the Leader (or its load balancer). */
+/** What followers and the stack need of any Leader: where it is reached. */
+interface LeaderEndpoint {
+  /** https URL and host name of the Leader (or its load balancer), as followers reach it. */
   readonly url: string;
   readonly hostname: string;
+  /** The Leader's addresses for egress policies; empty means any address (ports still limited). */
+  readonly cidrs: readonly string[];
+}
+
+/** The Conjur Enterprise Leader, outside Kubernetes (CyberArk's recommended placement). */
+export interface ExternalLeaderSpec extends LeaderEndpoint {
+  readonly placement: "external";
   /** PEM of the CA that issued the Leader's certificate. */
   readonly caCertificate: string;
   /** Config key holding the admin password (secret). */
   readonly adminPasswordSecret: string;
-  /** The Leader's addresses for egress policies; empty means any address (ports still limited). */
-  readonly cidrs: readonly string[];
+}
+
+/** The Leader in the hub cluster: the appliance, configured by the stack, under the estate CA. */
+export interface HubLeaderSpec extends LeaderEndpoint {
+  readonly placement: "hub";
+  /** Further names the Leader's certificate carries. */
+  readonly altNames: readonly string[];
+  readonly standbys: number;
+  /** Ordinal of the appliance pod that is the Leader (the others are Standbys). */
+  readonly activeNode: number;
+  readonly storage: { readonly size: string; readonly class?: string };
+  readonly resources: Resources;
+}
+
+export type LeaderSpec = ExternalLeaderSpec | HubLeaderSpec;
+
+/**
+ * The CA that signs the Leader's certificate (and the certificates it gives followers): the one given
+ * for an external Leader; the estate's root CA for a Leader in the hub (its PKI is imported with
+ * `evoke ca import`).
+ */
+export function leaderCaPem<T>(leader: LeaderSpec, estateCaPem: T): string | T {
+  return leader.placement === "external" ? leader.caCertificate : estateCaPem;
 }
 
 /** The Kubernetes Follower's container images, as CyberArk names them under one registry path. */
@@ -575,7 +603,7 @@ function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] 
   if (config["backup"] !== undefined)
     err(
       "backup",
-      "only for edition oss: with enterprise the Leader's database is outside the hub, back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
+      "only for edition oss: with enterprise the Leader's database is the appliance's own (outside the hub, or inside its pods with placement hub), back it up with the Leader's own `evoke backup` and Standbys (docs/disaster-recovery.md)",
     );
   if (config["failover"] !== undefined)
     err(
@@ -585,8 +613,10 @@ function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] 
   if (!leader) {
     err(
       "conjur.leader",
-      "required for edition enterprise: the external Leader (placement: external, url, caCertificate, adminPasswordSecret)",
+      "required for edition enterprise: the external Leader (placement: external, url, caCertificate, adminPasswordSecret) or one in the hub cluster (placement: hub, url)",
     );
+  } else if (leader["placement"] === "hub") {
+    errors.push(...hubLeaderErrors(config, leader, images));
   } else {
     const key = str(leader["adminPasswordSecret"]);
     if (key !== undefined && config[key] === undefined)
@@ -611,19 +641,78 @@ function conjurErrors(config: Readonly<Record<string, unknown>>): ConfigError[] 
   return errors;
 }
 
+/** What a Leader in the hub cluster needs besides its own keys (the schema checks those). */
+function hubLeaderErrors(
+  config: Readonly<Record<string, unknown>>,
+  leader: Record<string, unknown>,
+  images: Record<string, unknown>,
+): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (images["appliance"] === undefined)
+    errors.push({
+      path: "images.appliance",
+      message:
+        "required for conjur.leader.placement hub: the Conjur Enterprise appliance image from your registry runs the Leader",
+    });
+  const hub = isRecord(config["hub"]) ? config["hub"] : {};
+  const url = str(leader["url"]);
+  const host = url && URL.canParse(url) ? new URL(url).hostname : undefined;
+  const clash = arr(hub["hostnames"])
+    .map(str)
+    .find((h) => h !== undefined && host !== undefined && certificateNameCovers(h, host));
+  if (host && clash !== undefined)
+    errors.push({
+      path: "conjur.leader.url",
+      message: `"${host}" is also a hub hostname (${clash}): the Leader needs a name of its own, its load balancer is not the hub's`,
+    });
+  const standbys = typeof leader["standbys"] === "number" ? leader["standbys"] : 0;
+  const active = leader["activeNode"];
+  if (typeof active === "number" && active > standbys)
+    errors.push({
+      path: "conjur.leader.activeNode",
+      message: `${active} is not an appliance pod: with ${standbys} Standby(s) the pods are 0 to ${standbys}`,
+    });
+  // A Leader pod whose container restarts comes back without its database (docs/architecture.md): in
+  // prod a Standby must hold a copy to promote.
+  if (config["environment"] === "prod" && (leader["standbys"] ?? 0) === 0)
+    errors.push({
+      path: "conjur.leader.standbys",
+      message:
+        "at least 1 in prod: the appliance keeps its database inside the container, so a lost Leader pod is recovered by promoting a Standby (docs/operations.md)",
+    });
+  return errors;
+}
+
 /** Resolves the Conjur topology; the cross-field rules have checked what each choice needs. */
 function conjurSpec(c: ConjurConfig, appliance: string | undefined): ConjurSpec {
   if (c.edition === "oss") return { edition: "oss" };
   const given = c.leader;
   if (!given) throw new Error("internal: enterprise without a leader passed validation");
-  const leader: LeaderSpec = {
-    placement: "external",
+  const endpoint = {
     url: given.url.replace(/\/+$/, ""),
     hostname: new URL(given.url).host,
-    caCertificate: given.caCertificate,
-    adminPasswordSecret: given.adminPasswordSecret,
     cidrs: given.cidrs ?? [],
   };
+  const leader: LeaderSpec =
+    given.placement === "external"
+      ? {
+          placement: "external",
+          ...endpoint,
+          caCertificate: given.caCertificate,
+          adminPasswordSecret: given.adminPasswordSecret,
+        }
+      : {
+          placement: "hub",
+          ...endpoint,
+          altNames: given.altNames,
+          standbys: given.standbys,
+          activeNode: given.activeNode,
+          storage: {
+            size: given.storage.size ?? HUB_LEADER_DEFAULTS.storageSize,
+            ...(given.storage.class ? { class: given.storage.class } : {}),
+          },
+          resources: withDefaults(given.resources, HUB_LEADER_DEFAULTS.resources),
+        };
   const kind = c.follower?.kind ?? "kubernetes";
   if (kind === "appliance") {
     if (appliance === undefined) throw new Error("internal: appliance follower without an image");
@@ -800,13 +889,23 @@ export function conjurServerInHub(spec: StackSpec): boolean {
   return spec.conjur.edition === "oss";
 }
 
+/** Whether the Conjur Enterprise Leader runs in the hub cluster (conjur.leader.placement: hub). */
+export function leaderInHub(spec: StackSpec): boolean {
+  return spec.conjur.edition === "enterprise" && spec.conjur.leader.placement === "hub";
+}
+
 /** The Conjur topology in one line, for the plan's summary. */
 export function conjurTopologyLine(spec: StackSpec): string {
   const spokes = convertedSpokes(spec).length;
   if (spec.conjur.edition === "oss") {
     return `conjur: oss (Open Source primary in the hub at https://${spec.hub.advertisedHostname}; no followers: the applications of ${spokes} converted spoke(s) use the hub with authn-jwt)`;
   }
-  return `conjur: enterprise (Leader ${spec.conjur.leader.url}, outside Kubernetes; ${spec.conjur.follower.kind} follower on each of ${spokes} converted spoke(s), seeded with authn-jwt)`;
+  const leader = spec.conjur.leader;
+  const where =
+    leader.placement === "external"
+      ? "outside Kubernetes"
+      : `in the hub cluster with ${leader.standbys} Standby(s)`;
+  return `conjur: enterprise (Leader ${leader.url}, ${where}; ${spec.conjur.follower.kind} follower on each of ${spokes} converted spoke(s), seeded with authn-jwt)`;
 }
 
 /**

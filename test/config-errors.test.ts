@@ -455,12 +455,84 @@ describe("config errors", () => {
       expectError(errors, "conjur.leader.url", /not an https:\/\/ URL/);
       expectError(errors, "conjur.leader.caCertificate", /not a PEM certificate/);
     });
-    it("a Leader in the hub cluster (not supported: CyberArk recommends it outside Kubernetes)", () => {
+    it("a Leader placement that does not exist", () => {
       expectError(
-        errorsFor((c) => (c.conjur.leader = { placement: "hub" }), "staging", [leaderKey]),
+        errorsFor((c) => (c.conjur.leader.placement = "cloud"), "staging", [leaderKey]),
         "conjur.leader.placement",
-        /expected "external"/,
+        /expected placement "external" .* or "hub"/,
       );
+    });
+    describe("a Leader in the hub cluster (placement: hub)", () => {
+      const hubLeader = (c: Json, leader: Json = {}) => {
+        c.conjur.leader = { placement: "hub", url: "https://conjur-leader.staging.acme.com", ...leader };
+        c.images = {
+          ...(c.images ?? {}),
+          appliance: "registry.acme.internal/cyberark/conjur-appliance:13.5.0",
+        };
+      };
+      it("without a URL, with an http URL, or with the external Leader's keys", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { url: undefined })),
+          "conjur.leader.url",
+          /required/,
+        );
+        expectError(
+          errorsFor((c) => hubLeader(c, { url: "http://conjur-leader.staging.acme.com" })),
+          "conjur.leader.url",
+          /not an https:\/\/ URL/,
+        );
+        const errors = errorsFor((c) => hubLeader(c, { adminPasswordSecret: "x", caCertificate: "y" }));
+        expectError(errors, "conjur.leader.adminPasswordSecret", /unknown key/);
+        expectError(errors, "conjur.leader.caCertificate", /unknown key/);
+      });
+      it("without the appliance image", () => {
+        expectError(
+          errorsFor((c) => {
+            hubLeader(c);
+            delete c.images.appliance;
+          }),
+          "images.appliance",
+          /required for conjur.leader.placement hub/,
+        );
+      });
+      it("a Leader URL on one of the hub's own names", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { url: "https://conjur.staging.acme.internal" })),
+          "conjur.leader.url",
+          /is also a hub hostname .*: the Leader needs a name of its own/,
+        );
+      });
+      it("negative or too many Standbys, and no Standby in prod", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { standbys: -1 })),
+          "conjur.leader.standbys",
+          /0 or more/,
+        );
+        expectError(
+          errorsFor((c) => hubLeader(c, { standbys: 9 })),
+          "conjur.leader.standbys",
+          /at most 4/,
+        );
+        expectError(
+          errorsFor((c) => hubLeader(c, { url: "https://conjur-leader.acme.com" }), "prod"),
+          "conjur.leader.standbys",
+          /at least 1 in prod/,
+        );
+      });
+      it("an active node that is not one of the appliance pods", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { standbys: 1, activeNode: 2 })),
+          "conjur.leader.activeNode",
+          /2 is not an appliance pod: with 1 Standby\(s\) the pods are 0 to 1/,
+        );
+      });
+      it("storage that is not a size", () => {
+        expectError(
+          errorsFor((c) => hubLeader(c, { storage: { size: "2 cores" } })),
+          "conjur.leader.storage.size",
+          /./,
+        );
+      });
     });
     it("the admin password key not set", () => {
       expectError(

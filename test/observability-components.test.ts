@@ -340,7 +340,7 @@ describe("observability components through the mocks", () => {
               .inputs as Json;
             assert.equal(
               (unwrap(tls.stringData) as Json)["follower-ca.crt"],
-              spec.conjur.leader.caCertificate,
+              spec.conjur.leader.placement === "external" ? spec.conjur.leader.caCertificate : undefined,
             );
           }
           const web = YAML.parse(

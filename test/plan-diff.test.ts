@@ -6,7 +6,7 @@ import type { Evaluation } from "../tools/mock-engine";
 import { buildPlanDocument } from "../tools/plan-output";
 import { DiffablePlan, DiffableResource, diffPlans, PlanDiff, ResourceChange } from "../tools/plan-diff";
 import { compareEvaluations } from "../tools/secret-compare";
-import { asOpenSource, evaluate } from "./support/stacks";
+import { asOpenSource, evaluate, withHubLeader } from "./support/stacks";
 
 type Json = any;
 
@@ -208,6 +208,64 @@ const object = (
 };
 const plan = (...resources: DiffableResource[]): DiffablePlan => ({ stack: "t", resources });
 const only = (diff: PlanDiff, name: string) => diff.resources.find((r) => r.name === name);
+
+describe("plan diff on an in-hub Leader (staging's twin, conjur.leader.placement: hub)", function () {
+  this.timeout(120_000);
+  let base: Evaluation;
+  before(async () => {
+    base = await evaluate("staging", withHubLeader);
+  });
+  const changed = (edit: (leader: Json, config: Json) => void) =>
+    evaluate("staging", (c: Json) => {
+      withHubLeader(c);
+      edit(c["hubspoke:conjur"].leader, c);
+    });
+
+  it("a Standby removed: flagged, the StatefulSet updated in place (never replaced)", async () => {
+    const { diff, found } = review(base, await changed((leader) => (leader.standbys = 0)));
+    assert.equal(named(diff, "hub-leader").op, "update");
+    assert.ok(
+      found.some((d) => d.title === "in-hub Leader: the number of appliance pods changes" && d.rank === 2),
+    );
+  });
+
+  it("the Leader moved to another pod (activeNode): its Services' selectors change, flagged", async () => {
+    const { found } = review(base, await changed((leader) => (leader.activeNode = 1)));
+    const moved = found.find((d) => d.title === "in-hub Leader: its Services move to another appliance pod");
+    assert.ok(moved, found.map((d) => d.title).join("; "));
+    assert.equal(moved.urns.length, 2);
+  });
+
+  it("a new appliance image: a template update that restarts nothing (OnDelete), flagged as such, not as data loss", async () => {
+    const { diff, found } = review(
+      base,
+      await changed(
+        (_, c) =>
+          (c["hubspoke:images"].appliance = "registry.acme.internal/cyberark/conjur-appliance:13.6.0"),
+      ),
+    );
+    assert.equal(named(diff, "hub-leader").op, "update");
+    assert.deepEqual(
+      found.map((d) => [d.rank, d.title]),
+      [[4, "in-hub Leader: pod template changed, applied only as pods are deleted by hand"]],
+    );
+  });
+
+  it("a new spoke's follower names: new certificates and a new configuration Job, the appliance pods untouched", async () => {
+    const { diff, found } = review(
+      base,
+      await changed(
+        (_, c) => (c["hubspoke:spokes"][0].follower = { externalHostnames: ["follower.payments.acme.com"] }),
+      ),
+    );
+    assert.ok(!diff.resources.some((r) => r.name === "hub-leader"), "the StatefulSet is unchanged");
+    assert.ok(diff.resources.some((r) => r.name === "hub-leader-configure-job" && r.op === "replace"));
+    assert.deepEqual(
+      found.filter((d) => d.title.startsWith("in-hub Leader")),
+      [],
+    );
+  });
+});
 
 describe("plan diff rules", () => {
   it("a Service's clusterIP replaces, its ports update in place", () => {

@@ -300,6 +300,16 @@ describe("sharded layout: config errors", () => {
       /needs conjur\.edition enterprise/,
     ],
     [
+      "a sharded layout with the Leader in the hub cluster",
+      (c) => {
+        c.layout = { role: "hub", spokeCidrs: ["10.0.0.0/8"] };
+        c.conjur.leader = { placement: "hub", url: "https://conjur-leader.staging.acme.com" };
+        c.images = { ...c.images, appliance: "registry.acme.internal/cyberark/conjur-appliance:13.5" };
+      },
+      "conjur.leader.placement",
+      /hub: not supported with layout\.role hub yet/,
+    ],
+    [
       "Argo CD registration in a shard",
       (c) => (c.layout = { role: "shard", hubStack: "a/b/c" }),
       "gitops.argocd.enabled",

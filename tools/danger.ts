@@ -2,6 +2,11 @@
 // built from it (a ranked danger list first, then the changes grouped by cluster and component in
 // collapsible sections). Pure: a PlanDiff in, text out.
 import { CONJUR_NAMESPACE, FOLLOWER_DEPLOYMENT, POSTGRES_SERVICE } from "../components/naming";
+import {
+  LEADER_EXTERNAL_SERVICE,
+  LEADER_SERVICE,
+  LEADER_STATEFULSET,
+} from "../components/hub/leader-documents";
 import type { DiffableResource, Operation, PlanDiff, ResourceChange } from "./plan-diff";
 import { valueAt } from "./property-path";
 
@@ -140,7 +145,56 @@ export function dangers(diff: PlanDiff, resources: ReadonlyMap<string, DiffableR
       urns: followers.map((r) => r.urn),
     });
   }
+  out.push(...inHubLeaderDangers(diff, resources));
   return out.sort((a, b) => a.rank - b.rank);
+}
+
+/**
+ * A Leader in the hub cluster (conjur.leader.placement: hub): its appliance pods hold the database,
+ * so fewer or re-created pods lose data, Services moved to another pod send clients to a Standby
+ * unless it was promoted first, and a template change waits for each pod to be deleted by hand.
+ */
+function inHubLeaderDangers(diff: PlanDiff, resources: ReadonlyMap<string, DiffableResource>): Danger[] {
+  const out: Danger[] = [];
+  const flag = (rank: number, title: string, detail: string, hits: readonly ResourceChange[]) => {
+    if (hits.length) out.push({ rank, title, detail, urns: hits.map((r) => r.urn) });
+  };
+  const input = (urn: string, path: string[]) => valueAt(resources.get(urn)?.inputs, path);
+  const named = (r: ResourceChange, kind: string, names: readonly string[]) =>
+    kindOf(r.type) === kind &&
+    input(r.urn, ["metadata", "namespace"]) === CONJUR_NAMESPACE &&
+    names.includes(String(input(r.urn, ["metadata", "name"])));
+  const changes = (r: ResourceChange, path: string) =>
+    r.op === "update" && r.changes.some((c) => c.path.startsWith(path));
+  const appliance = diff.resources.filter((r) => named(r, "StatefulSet", [LEADER_STATEFULSET]));
+  const runbook = "docs/operations.md#the-leader-in-the-hub-cluster";
+  flag(
+    1,
+    "in-hub Leader: appliance pods deleted or re-created",
+    `The appliance keeps its database in the container: a deleted Leader or Standby pod comes back blank. Promote and re-seed by hand first (${runbook}).`,
+    appliance.filter((r) => ACTING.includes(r.op)),
+  );
+  flag(
+    2,
+    "in-hub Leader: the number of appliance pods changes",
+    "A Standby removed takes its copy of the database with it (its volume stays); an added one starts blank and the configuration Job seeds it. Never remove the pod conjur.leader.activeNode names.",
+    appliance.filter((r) => changes(r, "spec.replicas")),
+  );
+  flag(
+    2,
+    "in-hub Leader: its Services move to another appliance pod",
+    "Clients and followers follow conjur.leader.activeNode: run `evoke role promote` in that pod before this `pulumi up`, or they reach a read-only Standby.",
+    diff.resources.filter(
+      (r) => named(r, "Service", [LEADER_SERVICE, LEADER_EXTERNAL_SERVICE]) && changes(r, "spec.selector"),
+    ),
+  );
+  flag(
+    4,
+    "in-hub Leader: pod template changed, applied only as pods are deleted by hand",
+    `updateStrategy OnDelete: nothing restarts now; follow the upgrade procedure pod by pod (${runbook}).`,
+    appliance.filter((r) => changes(r, "spec.template")),
+  );
+  return out;
 }
 
 // ---- diff.md ----

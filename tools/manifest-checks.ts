@@ -375,6 +375,21 @@ export function checkObject(object: KubeObject): ManifestProblem[] {
 }
 
 /**
+ * The labels of the pods a workload creates: its template's, and for a StatefulSet also the
+ * `statefulset.kubernetes.io/pod-name` label its controller puts on each pod (one set per ordinal).
+ */
+function podLabelSets(object: KubeObject, template: PodTemplate): Record<string, unknown>[] {
+  if (object["kind"] !== "StatefulSet") return [template.labels];
+  const name = str(at(object, "metadata", "name")) ?? "";
+  const replicas = at(object, "spec", "replicas");
+  const count = typeof replicas === "number" ? replicas : 1;
+  return Array.from({ length: count }, (_, i) => ({
+    ...template.labels,
+    "statefulset.kubernetes.io/pod-name": `${name}-${i}`,
+  }));
+}
+
+/**
  * Cross-object checks within one cluster: every Service with a selector selects the pod template of
  * some workload in its namespace, and a named targetPort is a port name of a selected container.
  */
@@ -390,7 +405,9 @@ export function checkServiceSelectors(objects: readonly KubeObject[]): ManifestP
     const selected = templates.filter(
       ({ object, template }) =>
         (str(at(object, "metadata", "namespace")) ?? "default") === namespace &&
-        labelSelectorMatches({ matchLabels: selector }, template.labels),
+        podLabelSets(object, template).some((labels) =>
+          labelSelectorMatches({ matchLabels: selector }, labels),
+        ),
     );
     if (selected.length === 0) {
       problems.push({

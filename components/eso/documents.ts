@@ -4,7 +4,13 @@
 // `apis/externalsecrets/v1/secretstore_conjur_types.go` (`url`, `caBundle`, `auth.jwt.account`,
 // `serviceID`, `serviceAccountRef.{name,audiences}`) and `externalsecret_types.go`; API version
 // external-secrets.io/v1 (v1beta1 is no longer served since ESO v0.17.0).
-import { conjurClientEndpoint, type SpokeSpec, type StackSpec, type TenantSpec } from "../../stacks/spec";
+import {
+  conjurClientEndpoint,
+  leaderCaPem,
+  type SpokeSpec,
+  type StackSpec,
+  type TenantSpec,
+} from "../../stacks/spec";
 import { externalSecretName, type ExternalSecretsSpec } from "../../stacks/external-secrets";
 import { jwtAudience } from "../conjur/authn-jwt";
 import { jwtServerUrl } from "../conjur/cluster-jwt";
@@ -33,7 +39,8 @@ export interface ConjurEndpoint {
  */
 export function esoConjurEndpoint(spec: StackSpec, spoke: SpokeSpec, estateCaPem: string): ConjurEndpoint {
   const client = conjurClientEndpoint(spec, spoke);
-  const caPem = spec.conjur.edition === "enterprise" ? spec.conjur.leader.caCertificate : estateCaPem;
+  const caPem =
+    spec.conjur.edition === "enterprise" ? leaderCaPem(spec.conjur.leader, estateCaPem) : estateCaPem;
   return { url: client.url, caPem, audience: jwtAudience(jwtServerUrl(spec)) };
 }
 

@@ -70,7 +70,7 @@ export const JOB_PATHS = {
   scratch: "/tmp",
 } as const;
 
-function shellQuote(value: string): string {
+export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'"'"'`)}'`;
 }
 

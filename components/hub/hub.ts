@@ -4,7 +4,7 @@
 // and the policy load that serves both (policy-load.ts).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { conjurServerInHub, StackSpec } from "../../stacks/spec";
+import { conjurServerInHub, leaderInHub, StackSpec } from "../../stacks/spec";
 import { EstatePki } from "../pki";
 import { conjurAuthenticators, enabledAuthenticators } from "../conjur/ids";
 import { jwtServerUrl } from "../conjur/cluster-jwt";
@@ -15,6 +15,7 @@ import { defaultDenySpec } from "../kube";
 import { CONJUR_NAMESPACE, HUB_AUTHENTICATOR_ID, PRIMARY_SERVICE } from "../naming";
 import type { HubContext } from "./context";
 import { externalLeader } from "./leader";
+import { hubLeader } from "./hub-leader";
 import { conjurPolicyLoad, jwtOf, spokeLoadUnits } from "./policy-load";
 import { openSourcePrimary } from "./primary";
 import { ConjurSecrets } from "./secrets";
@@ -65,7 +66,12 @@ export class ConjurHub extends pulumi.ComponentResource {
       resource: namespace,
       opts: nsOpts,
       meta,
-    } = managedNamespace(`${name}-namespace`, { name: CONJUR_NAMESPACE, podSecurity: "restricted" }, k8sOpts);
+    } = managedNamespace(
+      `${name}-namespace`,
+      // An in-hub Leader's appliance runs as root with AUDIT_WRITE: baseline is the strictest level it meets.
+      { name: CONJUR_NAMESPACE, podSecurity: leaderInHub(spec) ? "baseline" : "restricted" },
+      k8sOpts,
+    );
     new k8s.core.v1.ServiceAccount(
       `${name}-jobs-sa`,
       { metadata: meta("conjur-jobs", "identity"), automountServiceAccountToken: false },
@@ -83,7 +89,9 @@ export class ConjurHub extends pulumi.ComponentResource {
             secrets: this.generated(args),
             authenticators: conjurAuthenticators(enabled),
           })
-        : externalLeader(ctx, conjur.leader);
+        : conjur.leader.placement === "hub"
+          ? hubLeader(ctx, { spec, leader: conjur.leader, pki: args.pki, image: this.applianceImage(spec) })
+          : externalLeader(ctx, conjur.leader);
     const baseText = renderPolicy(documents.base);
     const spokeUnits = spokeLoadUnits(spec, documents.spokes, args.pki, args.spokeJwt);
     conjurPolicyLoad(
@@ -118,5 +126,10 @@ export class ConjurHub extends pulumi.ComponentResource {
   private generated(args: ConjurHubArgs): ConjurSecrets {
     if (!args.secrets) throw new Error("internal: the Open Source hub needs its generated secrets");
     return args.secrets;
+  }
+
+  private applianceImage(spec: StackSpec): string {
+    if (!spec.images.appliance) throw new Error("internal: an in-hub Leader without the appliance image");
+    return spec.images.appliance;
   }
 }

@@ -1,7 +1,7 @@
 // The hub's side of a Conjur Enterprise Leader that runs outside Kubernetes (docs/architecture.md,
 // "Conjur topology"): its CA and admin credential, for the policy load.
 import * as k8s from "@pulumi/kubernetes";
-import type { LeaderSpec } from "../../stacks/spec";
+import type { ExternalLeaderSpec } from "../../stacks/spec";
 import { requireSecretConfig } from "../../stacks/load";
 import { ipBlocks } from "../kube";
 import { HTTPS_PORT } from "../naming";
@@ -14,7 +14,7 @@ import type { HubContext, ServerAccess } from "./context";
  * configuration or database, not from a pod's environment). Every spoke's own authn-k8s
  * authenticator is enabled on its follower (followers.ts), where it belongs.
  */
-export function externalLeader(ctx: HubContext, leader: LeaderSpec): ServerAccess {
+export function externalLeader(ctx: HubContext, leader: ExternalLeaderSpec): ServerAccess {
   const { name, meta, nsOpts } = ctx;
   const admin = new k8s.core.v1.Secret(
     `${name}-admin`,
@@ -45,7 +45,7 @@ const LEADER_OBJECTS = { adminSecret: "conjur-admin", caConfigMap: "conjur-leade
  * How a policy-load Job reaches the external Leader, through the objects `externalLeader` creates:
  * also what a shard stack's Jobs use, in the hub stack's conjur-system (docs/sharding.md).
  */
-export function externalLeaderAccess(leader: LeaderSpec): ServerAccess {
+export function externalLeaderAccess(leader: ExternalLeaderSpec): ServerAccess {
   return {
     serverUrl: leader.url,
     serverCaVolume: { name: "ca", configMap: { name: LEADER_OBJECTS.caConfigMap } },

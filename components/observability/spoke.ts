@@ -4,7 +4,7 @@
 // the hub's log sink over mTLS, buffered on the node while the hub is away.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { SpokeSpec } from "../../stacks/spec";
+import { leaderCaPem, type SpokeSpec } from "../../stacks/spec";
 import type { SpokePki, SpokeTrust } from "../pki";
 import {
   dnsEgressRule,
@@ -99,7 +99,7 @@ function spokePrometheus({ name, args, trust, k8sOpts }: SpokeParts) {
     // The estate root CA: it issued the hub's client certificate, the followers' and our own.
     "ca.crt": pki.caCertPem,
     // Enterprise: the follower's certificate comes from the Leader, which this CA verifies.
-    ...(enterprise ? { "follower-ca.crt": spec.conjur.leader.caCertificate } : {}),
+    ...(enterprise ? { "follower-ca.crt": leaderCaPem(spec.conjur.leader, pki.caCertPem) } : {}),
     // Its own API requires a client certificate, so its self-scrape presents one issued for that alone.
     "client.crt": trust.prometheusSelfClient.certPem,
     "client.key": trust.prometheusSelfClient.keyPem,

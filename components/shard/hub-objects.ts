@@ -39,7 +39,9 @@ export class ShardHubObjects extends pulumi.ComponentResource {
 /** The shard's spokes' policy loads; the hub stack has loaded the base they build on. */
 function policyLoads(name: string, args: ShardHubObjectsArgs, opts: pulumi.CustomResourceOptions): void {
   const { spec } = args;
-  if (spec.conjur.edition !== "enterprise") throw new Error("internal: a shard needs Conjur Enterprise");
+  if (spec.conjur.edition !== "enterprise" || spec.conjur.leader.placement !== "external")
+    throw new Error("internal: a shard needs Conjur Enterprise with an external Leader");
+  const leader = spec.conjur.leader;
   const documents = estatePolicyDocuments({
     edition: spec.conjur.edition,
     hubAuthenticator: false,
@@ -54,7 +56,7 @@ function policyLoads(name: string, args: ShardHubObjectsArgs, opts: pulumi.Custo
     {
       account: spec.conjurAccount,
       curlImage: spec.images.curl,
-      ...externalLeaderAccess(spec.conjur.leader),
+      ...externalLeaderAccess(leader),
       audience: jwtServerUrl(spec),
       spokes: spokeLoadUnits(spec, documents.spokes, args.pki, args.spokeJwt),
     },

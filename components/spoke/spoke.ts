@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { FollowerSpec, LeaderSpec, SpokeSpec, StackSpec } from "../../stacks/spec";
-import { conjurClientEndpoint } from "../../stacks/spec";
+import { conjurClientEndpoint, leaderCaPem } from "../../stacks/spec";
 import { Tenant, TenantConjurAccess } from "../tenancy";
 import { conjurEgressRule } from "../tenancy/isolation";
 import { JwtKeySource } from "../conjur/authn-jwt";
@@ -208,7 +208,7 @@ export class ConjurSpoke extends pulumi.ComponentResource {
   ): TenantConjurAccess {
     const { spec, spoke } = args;
     // Followers serve the certificate the Leader issued them: its CA is what tenants trust.
-    const leaderCa = leader.caCertificate;
+    const leaderCa = leaderCaPem(leader, args.caCertPem);
     const {
       resource: namespace,
       opts: nsOpts,

@@ -34,6 +34,16 @@ export const IRREPLACEABLE: readonly IrreplaceableMatcher[] = [
     why: "the backup passphrase decrypts every backup object; a new one makes the existing backups unreadable",
   },
   {
+    type: "random:index/randomPassword:RandomPassword",
+    nameSuffixes: ["-leader-admin-password"],
+    why: "the in-hub Leader is configured with this admin password once; a new one locks the stack out of it",
+  },
+  {
+    type: "kubernetes:apps/v1:StatefulSet",
+    nameSuffixes: ["-leader"],
+    why: "the in-hub Leader's appliance pods hold its database; deleting them loses every secret not on a Standby",
+  },
+  {
     type: "aws:kms/key:Key",
     nameSuffixes: ["-backup-kms-key"],
     why: "the KMS key encrypts every backup object; once deleted, no backup can be read",

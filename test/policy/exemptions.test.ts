@@ -62,6 +62,10 @@ describe("policy exemptions", () => {
         // The appliance follower: root and AUDIT_WRITE (pod security), and a writable root filesystem.
         "Deployment/conjur-system/conjur-follower",
         "Deployment/conjur-system/conjur-follower",
+        // The in-hub Leader's appliance: pod security, a writable root filesystem, no liveness probe.
+        "StatefulSet/conjur-system/conjur-leader",
+        "StatefulSet/conjur-system/conjur-leader",
+        "StatefulSet/conjur-system/conjur-leader",
       ],
     );
     const table = exemptionsMarkdown();

@@ -197,6 +197,26 @@ describe("manifest checks (API-server rules beyond the schema)", () => {
       ]);
     });
 
+    it("knows the pod-name label a StatefulSet's controller gives each pod, for its ordinals only", () => {
+      const statefulSet: KubeObject = {
+        kind: "StatefulSet",
+        metadata: { name: "conjur-leader", namespace: "conjur-system" },
+        spec: {
+          replicas: 2,
+          template: { metadata: { labels: { app: "leader" } }, spec: { containers: [] } },
+        },
+      };
+      const service = (pod: string): KubeObject => ({
+        kind: "Service",
+        metadata: { name: "leader", namespace: "conjur-system" },
+        spec: { selector: { "statefulset.kubernetes.io/pod-name": pod }, ports: [{ port: 443 }] },
+      });
+      assert.deepEqual(checkServiceSelectors([statefulSet, service("conjur-leader-1")]), []);
+      assert.deepEqual(paths(checkServiceSelectors([statefulSet, service("conjur-leader-2")])), [
+        "spec.selector",
+      ]);
+    });
+
     it("ignores Services without a selector (endpoints managed elsewhere)", () => {
       const external: KubeObject = {
         kind: "Service",

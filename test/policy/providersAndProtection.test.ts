@@ -59,15 +59,22 @@ describe("irreplaceable-protected (stack rule)", () => {
     { provider: null, cluster: null },
   );
 
-  it("matches the data key, the CA and the CA key, the backups' key, bucket and passphrase from one exported list, and nothing else", () => {
-    assert.equal(IRREPLACEABLE.length, 6);
+  it("matches the data key, the CA and the CA key, the backups' key, bucket and passphrase, the in-hub Leader's pods and admin password from one exported list, and nothing else", () => {
+    assert.equal(IRREPLACEABLE.length, 8);
     for (const [type, name] of [
       ["aws:kms/key:Key", "dr-backup-kms-key"],
       ["aws:s3/bucket:Bucket", "dr-backup-bucket"],
       ["random:index/randomPassword:RandomPassword", "dr-backup-passphrase"],
+      ["random:index/randomPassword:RandomPassword", "conjur-hub-leader-admin-password"],
+      ["kubernetes:apps/v1:StatefulSet", "conjur-hub-leader"],
     ])
       assert.ok(isIrreplaceable({ type, name }), name);
     assert.equal(isIrreplaceable({ type: "aws:s3/bucket:Bucket", name: "logs" }), undefined);
+    // Other StatefulSets (the Open Source hub's Postgres, Prometheus) are not.
+    assert.equal(
+      isIrreplaceable({ type: "kubernetes:apps/v1:StatefulSet", name: "conjur-hub-postgres" }),
+      undefined,
+    );
     assert.ok(isIrreplaceable(dataKey));
     assert.ok(isIrreplaceable(ca));
     assert.ok(isIrreplaceable(caKey));

@@ -85,6 +85,28 @@ export function asOpenSource(config: Record<string, unknown>): void {
   delete config["hubspoke:conjurLeaderAdminPassword"];
 }
 
+/** The appliance image the in-hub Leader twins use (licensed; any pinned reference plans). */
+export const APPLIANCE_IMAGE = "registry.acme.internal/cyberark/conjur-appliance:13.5.0";
+
+/**
+ * Turns a shipped Enterprise stack file into its twin with the Leader in the hub cluster
+ * (conjur.leader.placement: hub, one Standby), as docs/configuration.md shows it.
+ */
+export function withHubLeader(config: Record<string, unknown>): void {
+  const conjur = structuredClone(config["hubspoke:conjur"]) as Record<string, unknown>;
+  const environment = String(config["hubspoke:environment"]);
+  conjur["leader"] = {
+    placement: "hub",
+    url: `https://conjur-leader.${environment}.acme.com`,
+    standbys: 1,
+    storage: { size: "50Gi" },
+  };
+  config["hubspoke:conjur"] = conjur;
+  delete config["hubspoke:conjurLeaderAdminPassword"];
+  const images = (config["hubspoke:images"] ?? {}) as Record<string, unknown>;
+  config["hubspoke:images"] = { ...images, appliance: APPLIANCE_IMAGE };
+}
+
 /**
  * The disaster-recovery settings of the Open Source twins of staging and prod, `hubspoke:` prefix
  * removed. Backups need the in-hub database, so DR is `oss` only (docs/disaster-recovery.md shows
