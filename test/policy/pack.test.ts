@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as pulumi from "@pulumi/pulumi";
 import type {
   PolicyResource,
   ResourceValidationArgs,
@@ -131,6 +132,11 @@ describe("policy pack (policy/index.ts)", () => {
   });
 
   it("runs stack rules over the stack's resources and reports each violation against its URN", async () => {
+    // A host that names no stack: the URN decides. Another test file in the same mocha worker may
+    // have left Pulumi's runtime on a stack of its own (setMocks keeps the previous stack when given
+    // none), which would decide instead; every evaluation sets the runtime up again afterwards.
+    pulumi.runtime.resetOptions("hubspoke", "", -1, "", "", true, "");
+    assert.equal(pulumi.getStack(), "");
     const ca = planned(
       "tls:index/selfSignedCert:SelfSignedCert",
       "hub-ca",
