@@ -75,3 +75,12 @@ export function layoutRuleErrors(config: Raw): ConfigError[] {
   }
   return errors;
 }
+
+/** The stack's part of a sharded layout in one line, for the plan's summary; none for one stack. */
+export function layoutLine(layout: LayoutSpec): string | undefined {
+  if (layout.role === "hub")
+    return `layout: the hub stack of a sharded layout (its shards' spokes federated through discovery; its log sink admits ${layout.spokeCidrs.join(", ")}; exports shardTrust)`;
+  if (layout.role === "shard")
+    return `layout: a shard of ${layout.hubStack} (reads its shardTrust; owns its spokes' policy loads and federation Services on the hub cluster)`;
+  return undefined;
+}

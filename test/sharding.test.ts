@@ -84,6 +84,13 @@ describe("sharded layout (examples/sharded)", function () {
     }
   });
 
+  it("names each stack's part of the layout in its summary, and nothing for a single stack", () => {
+    const summary = (c: CapturedPlan) => fs.readFileSync(path.join(c.outDir, "summary.txt"), "utf8");
+    assert.match(summary(hub), /^layout: the hub stack of a sharded layout .*10\.110\.0\.0\/16/m);
+    assert.match(summary(shards.get("fleet-shard-a")!), /^layout: a shard of acme\/hubspoke\/fleet-hub /m);
+    assert.doesNotMatch(summary(single), /^layout:/m);
+  });
+
   it("exports the hub's shardTrust with every value redacted in outputs.json, and nothing from a single stack", () => {
     const outputs = JSON.parse(fs.readFileSync(path.join(hub.outDir, "outputs.json"), "utf8"));
     assert.deepEqual(outputs.shardTrust, {

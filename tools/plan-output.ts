@@ -263,6 +263,8 @@ function countLine(counts: Map<string, number>): string {
 export interface SummaryExtras {
   /** The Conjur topology in one line (conjurTopologyLine). */
   readonly conjur?: string;
+  /** The stack's part of a sharded layout in one line (layoutLine); none for a single stack. */
+  readonly layout?: string;
   readonly pendingSpokes?: readonly { name: string; phase: number }[];
   readonly conversionPhase?: number;
   readonly violations?: readonly string[];
@@ -307,6 +309,7 @@ export function buildSummary(evaluation: Evaluation, extras: SummaryExtras = {})
   );
   lines.push(`clusters: ${[...clusterTotals].map(([c, n]) => `${c} (${n} objects)`).join(", ") || "none"}`);
   if (extras.conjur) lines.push(extras.conjur);
+  if (extras.layout) lines.push(extras.layout);
   lines.push("");
   for (const [groupName, group] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(groupName);

@@ -48,6 +48,7 @@ import { newDigestKey, secretDigests } from "./secret-compare";
 import { preflightStep } from "./preflight";
 import { tenantStageLines } from "../stacks/tenancy";
 import { buildOutputsDocument, hubPlanFor, OUTPUTS_FILE } from "./stack-references";
+import { layoutLine } from "../stacks/layout";
 
 export interface PlanArgs {
   readonly stack: string;
@@ -193,6 +194,7 @@ export async function runPlan(
   const conversionPhase = evaluation.outputs["conversionPhase"] as number | undefined;
   const summary = buildSummary(evaluation, {
     ...(spec ? { conjur: conjurTopologyLine(spec) } : {}),
+    ...(spec && layoutLine(spec.layout) ? { layout: layoutLine(spec.layout) } : {}),
     pendingSpokes: pending,
     ...(conversionPhase !== undefined ? { conversionPhase } : {}),
     audit: {
