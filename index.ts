@@ -5,7 +5,7 @@
 // (docs/sharding.md) builds the spokes' side only, with what it reads from its hub stack.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackSpec } from "./stacks/load";
-import { convertedSpokes, StackSpec } from "./stacks/spec";
+import { convertedSpokes } from "./stacks/spec";
 import { ClusterConnection, createAwsProviders, createClusterConnections } from "./components/clusters";
 import { EstatePki, ShardPki, SpokePki } from "./components/pki";
 import { ConjurHub, ConjurSecrets } from "./components/hub";
@@ -124,7 +124,7 @@ const conjurUrlsOutput = (spokes: readonly ConjurSpoke[]) =>
   Object.fromEntries(spokes.map((s, i) => [convertedSpokes(spec)[i].name, s.conjurUrl]));
 
 /** The whole estate (layout single), or the hub stack of a sharded layout (layout hub). */
-function estateStack(spec: StackSpec) {
+function estateStack() {
   const pki = new EstatePki("pki", { spec });
   // Open Source only: with Enterprise the Leader holds its own data key and credentials.
   const conjurSecrets =
@@ -255,7 +255,7 @@ function gitops(spokes: readonly ConjurSpoke[]): void {
  * their objects on the hub cluster (policy loads, federation Services). The hub's own parts, its
  * audit policy and disaster recovery stay with the hub stack.
  */
-function shardStack(spec: StackSpec, hubStack: string) {
+function shardStack(hubStack: string) {
   const hubReference = readHubStack(hubStack);
   const pki = new ShardPki("pki", { spec, rootCa: hubReference.rootCa });
   const spokes = conjurSpokes(pki);
@@ -277,7 +277,7 @@ function shardStack(spec: StackSpec, hubStack: string) {
 
 const layout = spec.layout;
 const stack: Partial<ReturnType<typeof estateStack>> =
-  layout.role === "shard" ? shardStack(spec, layout.hubStack) : estateStack(spec);
+  layout.role === "shard" ? shardStack(layout.hubStack) : estateStack();
 
 // The stack outputs (`pulumi stack output`). A shard has no hub of its own, so it exports no hub
 // URL, policy or recovery kit; only a sharded hub exports shardTrust. An output a layout does not
