@@ -213,6 +213,61 @@ describe("config errors", () => {
     });
   });
 
+  // The observability builders write these values into Prometheus and Fluent Bit configs and PromQL
+  // as given (components/observability/model.ts): the spec is where each bad one is refused.
+  describe("values the monitoring and log configs are written from", () => {
+    it("spoke names that would break job names, cluster labels or PromQL strings", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].name = 'pay"}';
+        c.spokes[1].name = "Web";
+      });
+      expectError(errors, "spokes[0].name", /not a DNS label/);
+      expectError(errors, "spokes[1].name", /not a DNS label/);
+      const twice = errorsFor((c) => (c.spokes[1].name = c.spokes[0].name));
+      expectError(twice, "spokes[1].name", /duplicate spoke name "payments"/);
+    });
+    it("a spoke region that cannot be a label value, and host names with spaces or a ${", () => {
+      const errors = errorsFor((c) => {
+        c.spokes[0].region = "eu west 1";
+        c.spokes[0].monitoring = { hostname: "prometheus payments.acme.internal" };
+        c.hub.logSinkHostname = "logs.${HOST}.acme.internal";
+      });
+      expectError(errors, "spokes[0].region", /metrics label/);
+      expectError(errors, "spokes[0].monitoring.hostname", /not a valid DNS hostname/);
+      expectError(errors, "hub.logSinkHostname", /not a valid DNS hostname/);
+    });
+    it("federation settings Prometheus would refuse or answer with nothing", () => {
+      const empty = errorsFor((c) => (c.monitoring = { federationMatch: [], sampleLimit: 0 }));
+      // /federate answers an empty match[] with an error; sample_limit 0 means no limit at all.
+      expectError(empty, "monitoring.federationMatch", /at least one selector/);
+      expectError(empty, "monitoring.sampleLimit", /at least 1/);
+      const blank = errorsFor((c) => (c.monitoring = { federationMatch: ["up", " "] }));
+      expectError(blank, "monitoring.federationMatch[1]", /empty selector/);
+    });
+    it("durations without a unit or Prometheus cannot read, and a timeout above its interval", () => {
+      const errors = errorsFor((c) => (c.monitoring = { scrapeInterval: "30", federationInterval: "1.5m" }));
+      expectError(errors, "monitoring.scrapeInterval", /not a duration/);
+      expectError(errors, "monitoring.federationInterval", /not a duration/);
+      expectError(
+        // Compared as durations: "90s" is longer than "1m", though it sorts first as text.
+        errorsFor((c) => (c.monitoring = { federationInterval: "1m", federationTimeout: "90s" })),
+        "monitoring.federationTimeout",
+        /90s must not exceed federationInterval \(60s\)/,
+      );
+      const equal = { federationInterval: "1m30s", federationTimeout: "90s" };
+      assert.ok(buildStackSpec({ ...project(), monitoring: equal }).ok, "a timeout equal to its interval");
+    });
+    it("a log destination with a host, port or index the search cluster cannot have", () => {
+      const errors = errorsFor((c) => {
+        c.hub.logSink = { kind: "opensearch", host: "os acme", port: 0, index: "Conjur Logs" };
+        c.hub.logSink.credentialsSecret = "sinkCreds";
+      });
+      expectError(errors, "hub.logSink.host", /not a valid DNS hostname/);
+      expectError(errors, "hub.logSink.port", />=1/);
+      expectError(errors, "hub.logSink.index", /not an index name/);
+    });
+  });
+
   describe("cross-field rules", () => {
     it("requests above limits, also against the environment's default", () => {
       const errors = errorsFor((c) => {

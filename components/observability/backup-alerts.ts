@@ -42,8 +42,6 @@ export function buildBackupStateScrapeJob(input: BackupAlertInput): ScrapeConfig
  * passed, and a backup that has never succeeded fires once it has.
  */
 export function buildBackupAlertRules(input: BackupAlertInput): RuleFile<AlertingRule> {
-  if (!(Number.isInteger(input.rpoSeconds) && input.rpoSeconds > 0))
-    throw new Error(`rpoSeconds: ${input.rpoSeconds} must be a positive whole number`);
   const sel = `{job="${BACKUP_STATE_JOB}", namespace="${input.namespace}", cronjob="${input.cronJob}"}`;
   const by = "max by (namespace, cronjob)";
   const lastSuccess = `${by} (kube_cronjob_status_last_successful_time${sel})`;

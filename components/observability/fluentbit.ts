@@ -1,10 +1,12 @@
 // Fluent Bit configurations as data: the spoke log forwarder and the hub log sink, built as plain
 // objects in Fluent Bit's YAML format (3.2 and later read every setting from it) and serialised
 // once by the `yaml` library. Pure: no Pulumi import. Which settings Fluent Bit accepts is judged
-// by the real binary in the tests (test/observability/fluentbit-binary.test.ts), not here.
+// by the real binary in the tests (test/observability/fluentbit-binary.test.ts), not here. The
+// values come from the validated spec (model.ts): host names, DNS labels and label values hold no
+// space and no `${`, so Fluent Bit reads each as written and expands nothing in it.
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { FLUENT_BIT_HTTP_PORT, assertDnsLabel, assertPort, assertSimpleLabelValue } from "./model";
+import { FLUENT_BIT_HTTP_PORT } from "./model";
 
 // ---- The format ----
 
@@ -45,43 +47,8 @@ export const CLIENT_CERTS_NOT_ENFORCED_NOTE =
   "images.fluentBit is a Fluent Bit release before 5.0, which does not know tls.verify_client_cert: " +
   "client certificates are NOT enforced, a forwarder without one is accepted (shared key and server TLS only).";
 
-// ---- Checks on the values the builders write verbatim ----
-
-/** Fluent Bit expands `${NAME}` in every value: a user value must not contain one. */
-function literal(value: string, what: string): string {
-  if (value.includes("${"))
-    throw new Error(`${what}: "\${" would be expanded by Fluent Bit as an environment variable`);
-  return value;
-}
-
-/** The value if it matches the whole pattern; else `<what>: "<value>" <rule>`. */
-function checked(pattern: RegExp, value: string, what: string, rule: string): string {
-  if (!pattern.test(value)) throw new Error(`${what}: "${value}" ${rule}`);
-  return value;
-}
-
-function envReference(name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-    throw new Error(`${what}: "${name}" is not an environment variable name`);
-  return `\${${name}}`;
-}
-
-const size = (value: string, what: string) =>
-  checked(/^\d+[KkMmGgTt]?[Bb]?$/, value, what, 'is not a size such as "50M" or "5G"');
-
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-const host = (value: string, what: string) =>
-  IPV4.test(value) ? value : checked(HOSTNAME, value, what, "is not a host name or IPv4 address");
-
-function absolutePath(value: string, what: string): string {
-  literal(value, what);
-  if (!path.posix.isAbsolute(value) || /\s/.test(value)) {
-    throw new Error(`${what}: "${value}" must be an absolute path without spaces`);
-  }
-  return value;
-}
+/** `${NAME}`: Fluent Bit expands it from the environment (each such variable is filled from a Secret). */
+const env = (name: string) => `\${${name}}`;
 
 // ---- Builders ----
 
@@ -134,10 +101,10 @@ export interface ForwardEndInput {
 /** The TLS and shared-key settings of a forward input or output, whose certificates chain to caFile. */
 function forwardTls(input: ForwardEndInput): Record<string, FluentBitValue> {
   return {
-    "tls.ca_file": absolutePath(input.caFile, "caFile"),
-    "tls.crt_file": absolutePath(input.certFile, "certFile"),
-    "tls.key_file": absolutePath(input.keyFile, "keyFile"),
-    shared_key: envReference(input.sharedKeyEnv, "sharedKeyEnv"),
+    "tls.ca_file": input.caFile,
+    "tls.crt_file": input.certFile,
+    "tls.key_file": input.keyFile,
+    shared_key: env(input.sharedKeyEnv),
   };
 }
 
@@ -176,13 +143,7 @@ function serviceSection(storagePath: string, backlogMemLimit: string): Record<st
 
 /** The spoke DaemonSet's config: container logs, Kubernetes metadata, Conjur parsing, TLS forward to the hub. */
 export function buildSpokeForwarderConfig(input: SpokeForwarderInput): FluentBitYaml {
-  assertDnsLabel(input.cluster, "cluster");
-  assertSimpleLabelValue(input.region, "region");
-  assertDnsLabel(input.conjurNamespace, "conjurNamespace");
-  assertPort(input.hubPort, "hubPort");
-  const storagePath = absolutePath(input.storagePath, "storagePath");
-  const memBufLimit = size(input.memBufLimit, "memBufLimit");
-
+  const { storagePath, memBufLimit } = input;
   return {
     service: serviceSection(storagePath, memBufLimit),
     parsers: buildConjurParsers(),
@@ -233,19 +194,19 @@ export function buildSpokeForwarderConfig(input: SpokeForwarderInput): FluentBit
         {
           name: "forward",
           match: "*",
-          host: host(input.hubHost, "hubHost"),
+          host: input.hubHost,
           port: input.hubPort,
           self_hostname: input.cluster,
           tls: "On",
           "tls.verify": "On",
           // Without it Fluent Bit checks the chain but not the name (fluent-bit#8072; option since 3.1).
           "tls.verify_hostname": "On",
-          "tls.vhost": host(input.tlsServerName, "tlsServerName"),
+          "tls.vhost": input.tlsServerName,
           ...forwardTls(input),
           // The hub acknowledges each chunk, so a chunk leaves the buffer only once it is stored.
           require_ack_response: "True",
           retry_limit: "no_limits",
-          "storage.total_limit_size": size(input.storageTotalLimit, "storageTotalLimit"),
+          "storage.total_limit_size": input.storageTotalLimit,
         },
       ],
     },
@@ -280,27 +241,19 @@ export interface HubSinkInput extends ForwardEndInput {
   requireClientCert?: boolean;
 }
 
-/** Index names Elasticsearch/OpenSearch accept: lower case, no spaces or separators. */
-const INDEX = /^[a-z0-9][a-z0-9._-]*$/;
-
 function destinationOutput(destination: SinkDestination, storageTotalLimit: string): FluentBitSection {
   if (destination.kind === "stdout") return { name: "stdout", match: "*", format: "json_lines" };
-  assertPort(destination.port, "destination.port");
-  if (!INDEX.test(destination.index))
-    throw new Error(`destination.index: "${destination.index}" is not a valid index name`);
   return {
     name: destination.kind === "elasticsearch" ? "es" : "opensearch",
     match: "*",
-    host: host(destination.host, "destination.host"),
+    host: destination.host,
     port: destination.port,
     index: destination.index,
     tls: "On",
     "tls.verify": "On",
-    ...(destination.caFile !== undefined
-      ? { "tls.ca_file": absolutePath(destination.caFile, "destination.caFile") }
-      : {}),
-    http_user: envReference(destination.userEnv, "destination.userEnv"),
-    http_passwd: envReference(destination.passwordEnv, "destination.passwordEnv"),
+    ...(destination.caFile !== undefined ? { "tls.ca_file": destination.caFile } : {}),
+    http_user: env(destination.userEnv),
+    http_passwd: env(destination.passwordEnv),
     suppress_type_name: "On",
     // Retried chunks get the same document ids, so a retry cannot index a record twice.
     generate_id: "On",
@@ -314,11 +267,9 @@ function destinationOutput(destination: SinkDestination, storageTotalLimit: stri
 
 /** The hub's log sink: mTLS forward input from the spokes, then a search cluster or stdout. */
 export function buildHubSinkConfig(input: HubSinkInput): FluentBitYaml {
-  assertPort(input.listenPort, "listenPort");
-  const storagePath = absolutePath(input.storagePath, "storagePath");
-  const memBufLimit = size(input.memBufLimit ?? "64M", "memBufLimit");
+  const memBufLimit = input.memBufLimit ?? "64M";
   return {
-    service: serviceSection(storagePath, memBufLimit),
+    service: serviceSection(input.storagePath, memBufLimit),
     pipeline: {
       inputs: [
         {
@@ -334,9 +285,7 @@ export function buildHubSinkConfig(input: HubSinkInput): FluentBitYaml {
           mem_buf_limit: memBufLimit,
         },
       ],
-      outputs: [
-        destinationOutput(input.destination, size(input.storageTotalLimit ?? "8G", "storageTotalLimit")),
-      ],
+      outputs: [destinationOutput(input.destination, input.storageTotalLimit ?? "8G")],
     },
   };
 }

@@ -15,14 +15,8 @@ import {
   PRIMARY_JOB,
   SELF_SCRAPE_JOB,
   TROUBLESHOOTING_URL,
-  assertDnsLabel,
-  assertHostPort,
-  assertPort,
-  assertSimpleLabelValue,
-  assertUniqueSpokes,
   escapeRegex,
   federateJobName,
-  parsePrometheusDuration,
 } from "./model";
 
 // Document types: field names are Prometheus' own (snake_case), so the objects serialise as-is.
@@ -98,15 +92,8 @@ export type ScrapeTls = { caFile: string; certFile: string; keyFile: string; ser
  */
 export type ServerTls = { caFile: string; serverName: string };
 
-function verifiedTls(tls: ServerTls, what: string): TlsClientConfig {
-  if (tls.caFile.trim() === "") throw new Error(`${what}.caFile: must not be empty`);
-  if (tls.serverName.trim() === "") throw new Error(`${what}.serverName: must not be empty`);
-  return {
-    ca_file: tls.caFile,
-    server_name: tls.serverName,
-    insecure_skip_verify: false,
-    min_version: "TLS12",
-  };
+function verifiedTls({ caFile: ca_file, serverName: server_name }: ServerTls): TlsClientConfig {
+  return { ca_file, server_name, insecure_skip_verify: false, min_version: "TLS12" };
 }
 
 /** Client TLS presenting a certificate (mTLS), for the spokes' Prometheus APIs. */
@@ -147,7 +134,6 @@ export interface SpokePrometheusInput {
 }
 
 function selfScrapeJob(target: string, tls: ScrapeTls | undefined): ScrapeConfig {
-  assertHostPort(target, "selfScrapeTarget");
   const tlsConfig = tls !== undefined ? clientTls(tls) : undefined;
   return { job_name: SELF_SCRAPE_JOB, ...https(tlsConfig), static_configs: [{ targets: [target] }] };
 }
@@ -206,18 +192,10 @@ function runningPodTargets(appName: string, port: number): RelabelConfig[] {
 }
 
 function followerJob(input: SpokePrometheusInput): ScrapeConfig {
-  const tls = input.followerTls !== undefined ? verifiedTls(input.followerTls, "followerTls") : undefined;
+  const tls = input.followerTls !== undefined ? verifiedTls(input.followerTls) : undefined;
   const job: ScrapeConfig = { job_name: FOLLOWER_JOB, metrics_path: "/metrics", ...https(tls) };
-  const staticTargets = input.staticFollowerTargets;
-  if (staticTargets !== undefined) {
-    if (staticTargets.length === 0) {
-      throw new Error(
-        "staticFollowerTargets: give at least one target, or omit it to use Kubernetes discovery",
-      );
-    }
-    staticTargets.forEach((t, i) => assertHostPort(t, `staticFollowerTargets[${i}]`));
-    return { ...job, static_configs: [{ targets: [...staticTargets] }] };
-  }
+  if (input.staticFollowerTargets !== undefined)
+    return { ...job, static_configs: [{ targets: [...input.staticFollowerTargets] }] };
   // Selected by pod name: the Kubernetes Follower's pods carry its operator's labels, not ours, but
   // both follower kinds run as Deployment `conjur-follower` (pods `conjur-follower-<rs>-<id>`).
   const [, ...rest] = runningPodTargets(FOLLOWER_APP_NAME, input.followerMetricsPort);
@@ -251,11 +229,8 @@ function annotatedPodsJob(): ScrapeConfig {
 
 /** The spoke's own Prometheus: follower metrics, opted-in pods, itself, and the recording rules. */
 export function buildSpokePrometheusConfig(input: SpokePrometheusInput): PrometheusConfig {
-  const global = globalSection(input);
-  assertDnsLabel(input.followerNamespace, "followerNamespace");
-  assertPort(input.followerMetricsPort, "followerMetricsPort");
   return {
-    global,
+    global: globalSection(input),
     rule_files: [input.recordingRulesFile ?? DEFAULT_RECORDING_RULES_FILE],
     scrape_configs: [
       selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, input.selfScrapeTls),
@@ -357,7 +332,10 @@ export const DEFAULT_FEDERATION_MATCH: readonly string[] = [
   '{__name__=~"(cluster|job)(_[a-z]+)*:.+"}',
 ];
 
-/** The `global` section both ends share: their intervals (checked) and external labels. */
+/**
+ * The `global` section both ends share: their intervals and external labels. The spec has checked
+ * the durations, and that a timeout does not exceed its interval (Prometheus refuses that).
+ */
 function globalSection(input: {
   cluster: string;
   region: string;
@@ -365,14 +343,6 @@ function globalSection(input: {
   scrapeTimeout?: string;
 }): PrometheusConfig["global"] {
   const { cluster, region, scrapeInterval: interval, scrapeTimeout: timeout } = input;
-  assertDnsLabel(cluster, "cluster");
-  assertSimpleLabelValue(region, "region");
-  const intervalMs = parsePrometheusDuration(interval, "scrapeInterval");
-  if (intervalMs === 0) throw new Error("scrapeInterval: must be greater than 0");
-  // Prometheus refuses a timeout above the interval at load time; failing here names the inputs.
-  if (timeout !== undefined && parsePrometheusDuration(timeout, "scrapeTimeout") > intervalMs) {
-    throw new Error(`scrapeTimeout ${timeout} exceeds scrapeInterval ${interval}: Prometheus rejects this`);
-  }
   return {
     scrape_interval: interval,
     ...(timeout !== undefined ? { scrape_timeout: timeout } : {}),
@@ -381,24 +351,9 @@ function globalSection(input: {
   };
 }
 
-const BODY_SIZE = /^\d+(B|KB|MB|GB|TB|PB|EB)$/;
-
-function federateJob(spoke: HubSpoke, input: HubPrometheusInput, index: number): ScrapeConfig {
-  const at = `spokes[${index}]`;
-  assertDnsLabel(spoke.name, `${at}.name`);
-  assertSimpleLabelValue(spoke.region, `${at}.region`);
-  assertHostPort(spoke.target, `${at}.target`);
-  if (spoke.serverName.trim() === "") throw new Error(`${at}.serverName: must not be empty`);
+function federateJob(spoke: HubSpoke, input: HubPrometheusInput): ScrapeConfig {
+  // /federate answers an empty match[] with an error: the spec admits only a non-empty list.
   const match = spoke.match ?? DEFAULT_FEDERATION_MATCH;
-  if (match.length === 0) {
-    // /federate answers an empty match[] with an error, so the spoke would look down forever.
-    throw new Error(
-      `${at}.match: spoke "${spoke.name}" has an empty match list; /federate needs at least one match[]`,
-    );
-  }
-  match.forEach((selector, i) => {
-    if (selector.trim() === "") throw new Error(`${at}.match[${i}]: empty selector`);
-  });
   return {
     job_name: federateJobName(spoke.name),
     scrape_interval: input.scrapeInterval,
@@ -418,12 +373,10 @@ function federateJob(spoke: HubSpoke, input: HubPrometheusInput, index: number):
 }
 
 function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
-  assertDnsLabel(primary.namespace, "primary.namespace");
-  assertPort(primary.port, "primary.port");
   return {
     job_name: PRIMARY_JOB,
     metrics_path: "/metrics",
-    ...https(verifiedTls(primary.tls, "primary.tls")),
+    ...https(verifiedTls(primary.tls)),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [primary.namespace] } }],
     relabel_configs: [
       ...runningPodTargets(PRIMARY_APP_NAME, primary.port),
@@ -433,23 +386,14 @@ function primaryJob(primary: HubPrimaryInput, cluster: string): ScrapeConfig {
   };
 }
 
-/** The hub Prometheus: one mTLS federate job per spoke, plus itself. Throws on unsafe input. */
+/** The hub Prometheus: one mTLS federate job per spoke, plus itself. */
 export function buildHubPrometheusConfig(input: HubPrometheusInput): PrometheusConfig {
-  const global = globalSection(input);
-  if (!Number.isInteger(input.sampleLimit) || input.sampleLimit <= 0) {
-    throw new Error(`sampleLimit: ${input.sampleLimit} must be a positive integer (0 would mean unlimited)`);
-  }
-  if (!BODY_SIZE.test(input.bodySizeLimit)) {
-    throw new Error(`bodySizeLimit: "${input.bodySizeLimit}" must be a size such as "50MB"`);
-  }
-  assertUniqueSpokes(input.spokes.map((s) => s.name));
-  if (input.ruleFiles.some((f) => f.trim() === "")) throw new Error("ruleFiles: empty path");
   return {
-    global,
+    global: globalSection(input),
     rule_files: [...input.ruleFiles],
     scrape_configs: [
       selfScrapeJob(input.selfScrapeTarget ?? DEFAULT_SELF_SCRAPE_TARGET, undefined),
-      ...input.spokes.map((spoke, i) => federateJob(spoke, input, i)),
+      ...input.spokes.map((spoke) => federateJob(spoke, input)),
       ...(input.primary !== undefined ? [primaryJob(input.primary, input.cluster)] : []),
       ...(input.extraScrapeConfigs ?? []),
     ],
@@ -527,15 +471,8 @@ const FOLLOWER_ALERTS: ReadonlySet<string> = new Set([
 /** Alerts the hub evaluates on its federated data; every alert names the spoke in `cluster`. */
 export function buildHubAlertRules(input: HubAlertInput): RuleFile<AlertingRule> {
   const prefix = input.federationJobPrefix ?? FEDERATE_JOB_PREFIX;
-  if (!/^[a-z0-9-]*$/.test(prefix)) throw new Error(`federationJobPrefix: "${prefix}" must be [a-z0-9-]*`);
   const slow = input.slowScrapeSeconds ?? DEFAULT_SLOW_SCRAPE_SECONDS;
   const oversized = input.oversizedSamples ?? DEFAULT_OVERSIZED_SAMPLES;
-  if (!(Number.isFinite(slow) && slow > 0)) throw new Error(`slowScrapeSeconds: ${slow} must be > 0`);
-  if (!(Number.isInteger(oversized) && oversized > 0)) {
-    throw new Error(`oversizedSamples: ${oversized} must be a positive integer`);
-  }
-  input.spokes.forEach((s, i) => assertDnsLabel(s.name, `spokes[${i}].name`));
-  assertUniqueSpokes(input.spokes.map((s) => s.name));
   const federateJobs = `job=~"${escapeRegex(prefix)}.*"`;
   const alerts: AlertSpec[] = [
     {
@@ -611,7 +548,6 @@ export const PRIMARY_ALERTS = {
  * that cannot be scraped, or no primary target at all.
  */
 export function buildPrimaryAlertRules(input: { cluster: string }): RuleFile<AlertingRule> {
-  assertDnsLabel(input.cluster, "cluster");
   const up = `up{job="${PRIMARY_JOB}"}`;
   const primaryDown = alertingRule({
     alert: PRIMARY_ALERTS.primaryDown,

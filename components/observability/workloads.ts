@@ -6,7 +6,7 @@ import { hashOfParts } from "../kube";
 import * as path from "node:path";
 import type { Resources } from "../../stacks/defaults";
 import type { SpokeSpec, StackSpec } from "../../stacks/spec";
-import { imageTagVersion } from "../../stacks/validators";
+import { imageTagVersion, parseDurationSeconds } from "../../stacks/validators";
 import {
   CONJUR_NAMESPACE,
   FOLLOWER_HTTPS_PORT,
@@ -18,7 +18,7 @@ import {
   PROMETHEUS_SERVICE,
   serviceDnsNames,
 } from "../naming";
-import { LOG_FORWARD_PORT, parsePrometheusDuration, PROMETHEUS_PORT } from "./model";
+import { LOG_FORWARD_PORT, PROMETHEUS_PORT } from "./model";
 import {
   buildHubAlertRules,
   buildHubPrometheusConfig,
@@ -271,7 +271,7 @@ export function hubPrometheusFiles(spec: StackSpec, spokes: readonly SpokeSpec[]
       ],
     }),
   );
-  const timeoutSeconds = parsePrometheusDuration(monitoring.federationTimeout) / 1000;
+  const timeoutSeconds = parseDurationSeconds(monitoring.federationTimeout) ?? 0;
   const federationRules = buildHubAlertRules({
     spokes: spokes.map((s) => ({ name: s.name })),
     followers: spec.conjur.edition === "enterprise",
