@@ -20,6 +20,7 @@ import {
 } from "../components/observability/prometheus";
 import { BACKUP_ALERTS, BACKUP_RUNBOOK_DOC } from "../components/observability/backup-alerts";
 import { DOCS_URL } from "../components/observability/model";
+import { hubPrometheusFiles, spokePrometheusFiles } from "../components/observability/workloads";
 import { githubAnchorsOfFile } from "./support/markdown-anchors";
 import {
   STACKS,
@@ -803,4 +804,22 @@ describe("observability: promtool on the Prometheus documents the real stacks ge
       }
     });
   }
+
+  it("accepts the durations the spec admits in every form (the builders pass them on unchecked)", () => {
+    const monitoring = { scrapeInterval: "1m30s", federationInterval: "1h5m", federationTimeout: "65m" };
+    const spec = specOf("staging", (c) => (c["hubspoke:monitoring"] = monitoring));
+    const spoke = convertedSpokes(spec)[0];
+    const configs = {
+      hub: hubPrometheusFiles(spec, convertedSpokes(spec)),
+      spoke: spokePrometheusFiles(spec, spoke),
+    };
+    for (const [side, files] of Object.entries(configs)) {
+      const cfg = YAML.parse(files.prometheusYaml) as PrometheusConfig;
+      assert.equal(cfg.global.scrape_interval, side === "hub" ? "1h5m" : "1m30s");
+      const configFile = path.join(dir, `durations-${side}-prometheus.yml`);
+      fs.writeFileSync(configFile, renderPrometheusYaml(checkable(cfg)));
+      const result = runPromtool(["check", "config", "--syntax-only", configFile]);
+      assert.equal(result.status, 0, result.transcript);
+    }
+  });
 });
