@@ -1,7 +1,7 @@
 // Shared names of the observability builders (Prometheus, Fluent Bit, Grafana). Pure: no Pulumi
 // import. The builders check nothing themselves: their inputs come from the stack spec, which
-// stacks/ has validated once ("nothing downstream re-validates", docs/architecture.md); names it admits
-// are DNS labels and label values, which need no escaping in PromQL, job names or Fluent Bit tags.
+// stacks/ validates once ("nothing downstream re-validates", docs/architecture.md). The names it
+// admits are DNS labels and label values, which need no escaping in PromQL, job names or tags.
 
 /** Scrape job of the Conjur followers on a spoke; the hub's follower alert selects it by name. */
 export const FOLLOWER_JOB = "conjur-follower";
